@@ -1,0 +1,54 @@
+package paginate
+
+// Page is what one fetch returned: the items, and what the response said
+// about what comes next. A Source fills in what its API reports and leaves
+// the rest zero; zero always means "the response did not say".
+type Page[T any] struct {
+	// Items are the records of the page, in collection order.
+	Items []T
+
+	// Next is the token or URL of the next page, as the response gave it
+	// (body field or Link header). Empty means the response named none.
+	Next string
+
+	// HasMore is the response's own statement that more pages follow, as
+	// in {"has_more": true}.
+	HasMore Flag
+
+	// Total is the size of the whole collection when the response reports
+	// it. Zero means not reported: an empty collection ends on its empty
+	// page anyway.
+	Total int64
+}
+
+// Flag is a yes, a no, or nothing said. The zero value is [Unset].
+type Flag uint8
+
+const (
+	// Unset means the response did not say.
+	Unset Flag = iota
+	// Yes means the response said yes.
+	Yes
+	// No means the response said no.
+	No
+)
+
+// FlagOf returns [Yes] for true and [No] for false, for a response field
+// that is always present.
+func FlagOf(b bool) Flag {
+	if b {
+		return Yes
+	}
+	return No
+}
+
+// String returns "unset", "yes" or "no".
+func (f Flag) String() string {
+	switch f {
+	case Yes:
+		return "yes"
+	case No:
+		return "no"
+	}
+	return "unset"
+}
