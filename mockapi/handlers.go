@@ -1,0 +1,452 @@
+package mockapi
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Endpoint paths.
+const (
+	PathOffset = "/users"        // offset and limit
+	PathPages  = "/users/pages"  // page and per_page
+	PathCursor = "/users/cursor" // opaque cursor in the body
+	PathLink   = "/users/link"   // opaque cursor in an RFC 8288 Link header
+	PathKeyset = "/users/keyset" // after=<updatedAt>,<id>
+)
+
+// OffsetResponse is the body of /users.
+type OffsetResponse struct {
+	Data    []User `json:"data"`
+	Offset  int    `json:"offset"`
+	Limit   int    `json:"limit"`
+	Total   int    `json:"total"`
+	HasMore bool   `json:"has_more"`
+}
+
+// PageResponse is the body of /users/pages.
+type PageResponse struct {
+	Data       []User `json:"data"`
+	Page       int    `json:"page"`
+	PerPage    int    `json:"per_page"`
+	Total      int    `json:"total"`
+	TotalPages int    `json:"total_pages"`
+	HasMore    bool   `json:"has_more"`
+}
+
+// CursorResponse is the body of /users/cursor. NextCursor is empty (and
+// omitted) on the last page.
+type CursorResponse struct {
+	Data       []User `json:"data"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// KeysetResponse is the body of /users/keyset.
+type KeysetResponse struct {
+	Data    []User `json:"data"`
+	HasMore bool   `json:"has_more"`
+}
+
+// ErrorResponse is the body of every error response.
+type ErrorResponse struct {
+	Error string `json:"error"`
+}
+
+// httpError is an error answered with its status.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
+}
+
+// endpoint serves one path. It may set response headers and returns the
+// value to encode as the JSON body.
+type endpoint func(r *http.Request, d *decision, h http.Header) (any, error)
+
+func (s *Server) routes() http.Handler {
+	eps := map[string]endpoint{
+		PathOffset: s.serveOffset,
+		PathPages:  s.servePages,
+		PathCursor: s.serveCursor,
+		PathLink:   s.serveLink,
+		PathKeyset: s.serveKeyset,
+	}
+	for p := range eps {
+		s.byPath[p] = new(atomic.Int64)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, eps)
+	})
+}
+
+// serve counts the request, injects the faults drawn for it and dispatches
+// it to its endpoint.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, eps map[string]endpoint) {
+	n := s.requests.Add(1)
+	if c := s.byPath[r.URL.Path]; c != nil {
+		c.Add(1)
+	}
+	d := s.faults.decide(n)
+	if !sleep(r, d.Latency) {
+		return // the client went away
+	}
+	switch d.action {
+	case actReset:
+		reset(w)
+		return
+	case actRateLimit:
+		w.Header().Set("Retry-After", retryAfter(d.RetryAfter, d.RetryAfterDate))
+		writeError(w, http.StatusTooManyRequests, "rate limited: retry later")
+		return
+	case actError:
+		writeError(w, http.StatusInternalServerError, "injected internal error")
+		return
+	}
+	ep, ok := eps[r.URL.Path]
+	if !ok {
+		writeError(w, http.StatusNotFound, "no endpoint at "+r.URL.Path)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
+		return
+	}
+	body, err := ep(r, &d, w.Header())
+	if err != nil {
+		var he *httpError
+		if !errors.As(err, &he) {
+			he = &httpError{status: http.StatusInternalServerError, msg: err.Error()}
+		}
+		writeError(w, he.status, he.msg)
+		return
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("encode response: %v", err))
+		return
+	}
+	b = append(b, '\n')
+	if d.malformed {
+		b = b[:len(b)/2] // an unclosed object or array: never valid JSON
+	}
+	writeBody(w, http.StatusOK, b)
+}
+
+func writeBody(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b) // the client may be gone; nothing to do about it
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	b, _ := json.Marshal(ErrorResponse{Error: msg}) // a string always marshals
+	writeBody(w, status, append(b, '\n'))
+}
+
+// query wraps the request's query parameters. A parameter given more than
+// once counts by its first value; an empty value counts as absent.
+type query struct{ url.Values }
+
+// int parses an integer parameter of at least least, def when absent.
+func (q query) int(name string, def, least int) (int, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, badRequest("%s: %q is not an integer", name, v)
+	}
+	if n < least {
+		return 0, badRequest("%s: %d is below the minimum %d", name, n, least)
+	}
+	return n, nil
+}
+
+// pageSize parses a page size parameter: DefaultPageSize when absent, at
+// least 1, silently capped at MaxPageSize.
+func (s *Server) pageSize(q query, name string) (int, error) {
+	n, err := q.int(name, s.opts.DefaultPageSize, 1)
+	return min(n, s.opts.MaxPageSize), err
+}
+
+func (q query) time(name string) (time.Time, error) {
+	v := q.Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, badRequest("%s: %q is not an RFC 3339 time", name, v)
+	}
+	return t.UTC(), nil
+}
+
+// filter parses updated_since, updated_before and include_deleted.
+func (q query) filter() (filter, error) {
+	var f filter
+	var err error
+	if f.since, err = q.time("updated_since"); err != nil {
+		return f, err
+	}
+	if f.before, err = q.time("updated_before"); err != nil {
+		return f, err
+	}
+	if v := q.Get("include_deleted"); v != "" {
+		if f.deleted, err = strconv.ParseBool(v); err != nil {
+			return f, badRequest("include_deleted: %q is not a boolean", v)
+		}
+	}
+	return f, nil
+}
+
+// render materialises refs and applies the MissingFieldRate fault.
+func (s *Server) render(refs []ref, d *decision) []User {
+	users := s.store.users(refs)
+	stripMissing(users, d)
+	return users
+}
+
+// stripMissing applies the MissingFieldRate fault to users about to be
+// served: the chosen ones lose email and updatedAt.
+func stripMissing(users []User, d *decision) {
+	if d.MissingFieldRate <= 0 {
+		return
+	}
+	for i := range users {
+		if u := &users[i]; !u.Deleted && missing(u.ID, d.MissingFieldRate) {
+			u.Email, u.UpdatedAt = "", time.Time{}
+		}
+	}
+}
+
+func (s *Server) serveOffset(r *http.Request, d *decision, _ http.Header) (any, error) {
+	q := query{r.URL.Query()}
+	f, err := q.filter()
+	if err != nil {
+		return nil, err
+	}
+	offset, err := q.int("offset", 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := s.pageSize(q, "limit")
+	if err != nil {
+		return nil, err
+	}
+	refs, total, repeated := s.page(f, offset, limit, d.RepeatLastPage)
+	return OffsetResponse{
+		Data:    s.render(refs, d),
+		Offset:  offset,
+		Limit:   limit,
+		Total:   total,
+		HasMore: repeated || offset+len(refs) < total,
+	}, nil
+}
+
+func (s *Server) servePages(r *http.Request, d *decision, _ http.Header) (any, error) {
+	q := query{r.URL.Query()}
+	f, err := q.filter()
+	if err != nil {
+		return nil, err
+	}
+	page, err := q.int("page", 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	size, err := s.pageSize(q, "per_page")
+	if err != nil {
+		return nil, err
+	}
+	offset := math.MaxInt // a page too far to compute is past the end
+	if page-1 <= math.MaxInt/size {
+		offset = (page - 1) * size
+	}
+	refs, total, repeated := s.page(f, offset, size, d.RepeatLastPage)
+	pages := (total + size - 1) / size
+	return PageResponse{
+		Data:       s.render(refs, d),
+		Page:       page,
+		PerPage:    size,
+		Total:      total,
+		TotalPages: pages,
+		HasMore:    repeated || page < pages,
+	}, nil
+}
+
+// page returns the rows at offset. With repeat, an offset past the end of a
+// non-empty collection serves the last page, aligned to multiples of
+// limit, and reports true.
+func (s *Server) page(f filter, offset, limit int, repeat bool) ([]ref, int, bool) {
+	if !repeat {
+		refs, total := s.store.rowsAt(f, offset, limit)
+		return refs, total, false
+	}
+	last := func(total int) int { return (total - 1) / limit * limit }
+	refs, total, served := s.store.lastRowsAt(f, offset, limit, last)
+	return refs, total, served != offset
+}
+
+// Cursors are base64url (unpadded) of "s" for the first page, or "a" and a
+// Key for the rows strictly after it.
+const firstCursor = "cw" // base64url("s")
+
+func encodeCursor(u User) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("a" + Key(u)))
+}
+
+// decodeCursor returns the position of a cursor; nil means the first page.
+func decodeCursor(c string) (*position, error) {
+	if c == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return nil, badRequest("cursor: %q is not a cursor from this server", c)
+	}
+	switch {
+	case string(b) == "s":
+		return nil, nil
+	case len(b) > 1 && b[0] == 'a':
+		t, id, err := ParseKey(string(b[1:]))
+		if err != nil {
+			return nil, badRequest("cursor: %q is not a cursor from this server", c)
+		}
+		return &position{t: t, id: id}, nil
+	}
+	return nil, badRequest("cursor: %q is not a cursor from this server", c)
+}
+
+// cursorPage serves /users/cursor and /users/link. It returns the page and
+// the cursor of the next page: "" on the last page, unless self is set, in
+// which case next is the request's own cursor (SelfLinkLastPage), possibly
+// "" for the first page.
+func (s *Server) cursorPage(r *http.Request, d *decision) (users []User, next string, self bool, err error) {
+	q := query{r.URL.Query()}
+	f, err := q.filter()
+	if err != nil {
+		return nil, "", false, err
+	}
+	limit, err := s.pageSize(q, "limit")
+	if err != nil {
+		return nil, "", false, err
+	}
+	cursor := q.Get("cursor")
+	pos, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, "", false, err
+	}
+	repeatN := 0
+	if d.RepeatLastPage {
+		repeatN = limit
+	}
+	refs, _ := s.store.rowsAfter(f, pos, limit+1, repeatN)
+	more := len(refs) > limit
+	if more {
+		refs = refs[:limit]
+	}
+	users = s.store.users(refs)
+	switch {
+	case more:
+		next = encodeCursor(users[len(users)-1])
+	case d.SelfLinkLastPage:
+		next, self = cursor, true
+	case d.RepeatLastPage && len(users) > 0:
+		next = encodeCursor(users[len(users)-1]) // past the end: serves this page again
+	}
+	stripMissing(users, d)
+	return users, next, self, nil
+}
+
+func (s *Server) serveCursor(r *http.Request, d *decision, _ http.Header) (any, error) {
+	users, next, self, err := s.cursorPage(r, d)
+	if err != nil {
+		return nil, err
+	}
+	if self && next == "" {
+		next = firstCursor // "" would end the walk
+	}
+	return CursorResponse{Data: users, NextCursor: next}, nil
+}
+
+func (s *Server) serveLink(r *http.Request, d *decision, h http.Header) (any, error) {
+	users, next, self, err := s.cursorPage(r, d)
+	if err != nil {
+		return nil, err
+	}
+	links := make([]string, 0, 2)
+	if next != "" || self {
+		links = append(links, "<"+s.linkURL(r, next)+`>; rel="next"`)
+	}
+	links = append(links, "<"+s.linkURL(r, "")+`>; rel="first"`)
+	h.Set("Link", strings.Join(links, ", "))
+	return users, nil
+}
+
+// linkURL returns the URL of the request with its cursor replaced (removed
+// when cursor is empty) and every other parameter kept exactly once.
+func (s *Server) linkURL(r *http.Request, cursor string) string {
+	q := make(url.Values)
+	for k, vs := range r.URL.Query() {
+		if k != "cursor" && len(vs) > 0 {
+			q.Set(k, vs[0])
+		}
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+	if !s.opts.RelativeLinks {
+		u.Scheme, u.Host = "http", r.Host
+		if r.TLS != nil {
+			u.Scheme = "https"
+		}
+	}
+	return u.String()
+}
+
+func (s *Server) serveKeyset(r *http.Request, d *decision, _ http.Header) (any, error) {
+	q := query{r.URL.Query()}
+	f, err := q.filter()
+	if err != nil {
+		return nil, err
+	}
+	limit, err := s.pageSize(q, "limit")
+	if err != nil {
+		return nil, err
+	}
+	var pos *position
+	if after := q.Get("after"); after != "" {
+		t, id, err := ParseKey(after)
+		if err != nil {
+			return nil, badRequest("after: %q is not <updatedAt RFC 3339>,<id>", after)
+		}
+		pos = &position{t: t, id: id}
+	}
+	repeatN := 0
+	if d.RepeatLastPage {
+		repeatN = limit
+	}
+	refs, repeated := s.store.rowsAfter(f, pos, limit+1, repeatN)
+	more := repeated || len(refs) > limit
+	if len(refs) > limit {
+		refs = refs[:limit]
+	}
+	return KeysetResponse{Data: s.render(refs, d), HasMore: more}, nil
+}

@@ -1,0 +1,98 @@
+package schema
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+func TestKeyOfSingle(t *testing.T) {
+	tests := []struct {
+		typ  Type
+		v    any
+		want string
+	}{
+		{String, "a|b", "a|b"},
+		{String, "", ""},
+		{Long, int64(-12), "-12"},
+		{Boolean, true, "true"},
+		{Double, 0.5, "0.5"},
+		{Double, math.Copysign(0, -1), "0"},
+		{Decimal, "12.50", "12.50"},
+		{UTCDateTime, date(2024, 3, 1, 10, 20, 30, 5), "2024-03-01T10:20:30.000000005Z"},
+		{NaiveDate, date(2024, 3, 1, 0, 0, 0, 0), "2024-03-01T00:00:00Z"},
+		{Long, nil, ""},
+		{Long, 7, "7"}, // not normalized: written with fmt
+	}
+	for _, tc := range tests {
+		tbl := Table{Name: "t", PrimaryKey: []string{"k"}, Columns: []Column{{"k", tc.typ}}}
+		c := mustCompile(t, tbl)
+		row := Row{"k": tc.v}
+		if got := c.KeyOf(row); got != tc.want {
+			t.Errorf("KeyOf(%#v) = %q, want %q", row, got, tc.want)
+		}
+		if got := tbl.KeyOf(row); got != tc.want {
+			t.Errorf("Table.KeyOf(%#v) = %q, want %q", row, got, tc.want)
+		}
+	}
+}
+
+func TestKeyOfStringDoesNotAllocate(t *testing.T) {
+	c := mustCompile(t, userTable)
+	row := Row{"id": "42", "name": "Ann"}
+	var got string
+	allocs := testing.AllocsPerRun(100, func() { got = c.KeyOf(row) })
+	if got != "42" || allocs != 0 {
+		t.Errorf("KeyOf(%v) = %q with %v allocations, want %q with 0", row, got, allocs, "42")
+	}
+}
+
+// TestKeyOfInjective checks that composite keys are equal exactly when
+// their parts are, over parts built to confuse separators and lengths.
+func TestKeyOfInjective(t *testing.T) {
+	c := mustCompile(t, Table{Name: "t", PrimaryKey: []string{"a", "b"}, Columns: []Column{{"a", String}, {"b", String}}})
+	parts := []any{"", "a", "b", "a|b", "b|c", "c", "|", ":", "1:", "1:a", "0:", "-", "--", "2:ab", "10:", "a:b", nil, "\x00", "ü"}
+	seen := map[string][2]any{}
+	for _, x := range parts {
+		for _, y := range parts {
+			k := c.KeyOf(Row{"a": x, "b": y})
+			if prev, dup := seen[k]; dup {
+				t.Errorf("KeyOf(%q, %q) = KeyOf(%q, %q) = %q", x, y, prev[0], prev[1], k)
+			}
+			seen[k] = [2]any{x, y}
+		}
+	}
+	if a, b := c.KeyOf(Row{"a": "a|b", "b": "c"}), c.KeyOf(Row{"a": "a", "b": "b|c"}); a == b {
+		t.Errorf(`KeyOf("a|b", "c") = KeyOf("a", "b|c") = %q`, a)
+	}
+	if got, want := c.KeyOf(Row{"a": "ab", "b": "c"}), "2:ab1:c"; got != want {
+		t.Errorf(`KeyOf("ab", "c") = %q, want %q`, got, want)
+	}
+}
+
+// TestKeyOfNormalized checks that different inputs for the same key give
+// the same KeyOf once normalized, and that mixed types stay apart.
+func TestKeyOfNormalized(t *testing.T) {
+	c := mustCompile(t, Table{
+		Name: "t", PrimaryKey: []string{"n", "at", "s"},
+		Columns: []Column{{"n", Long}, {"at", UTCDateTime}, {"s", String}},
+	})
+	key := func(r Row) string {
+		t.Helper()
+		if _, err := c.Normalize(r); err != nil {
+			t.Fatalf("Normalize(%v) = %v", r, err)
+		}
+		return c.KeyOf(r)
+	}
+	a := key(Row{"n": 7, "at": "2024-03-01T10:00:00+09:00", "s": "x"})
+	b := key(Row{"n": uint8(7), "at": time.Date(2024, 3, 1, 1, 0, 0, 0, time.UTC), "s": "x"})
+	if a != b {
+		t.Errorf("KeyOf of the same key differs: %q and %q", a, b)
+	}
+	if d := key(Row{"n": 7, "at": "2024-03-01T10:00:00+09:00", "s": "y"}); d == a {
+		t.Errorf("KeyOf of different keys is the same: %q", d)
+	}
+	if want := "1:720:2024-03-01T01:00:00Z1:x"; a != want {
+		t.Errorf("KeyOf = %q, want %q", a, want)
+	}
+}

@@ -1,0 +1,303 @@
+package schema
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Codec turns values of the struct type T into rows of the table derived
+// from T by [Struct]. It is immutable and safe for concurrent use.
+type Codec[T any] struct {
+	compiled *Compiled
+	fields   []field
+}
+
+// Struct derives a table named name, with the given primary key columns,
+// from the exported fields of the struct type T, and returns a [Codec]
+// for it.
+//
+// A field's column name is the name in its `col` tag, else the name in
+// its `json` tag, else the field's name. The tag `col:"-"` skips a field,
+// and so does `json:"-"` when there is no `col` tag; unexported fields
+// are skipped. A type after a comma overrides the column type
+// (`col:"updatedAt,utc_datetime"`, `col:"price,decimal"`,
+// `col:",json"`), written as [ParseType] reads it.
+//
+// Field types map to column types as follows, and a pointer to any of
+// them maps to the same type, a nil pointer being NULL:
+//
+//	string                  STRING
+//	bool                    BOOLEAN
+//	int8, int16, uint8      SHORT
+//	int32, uint16           INT
+//	int, int64, uint32      LONG
+//	float32                 FLOAT
+//	float64                 DOUBLE
+//	time.Time               UTC_DATETIME
+//	[]byte                  BINARY (a nil slice is NULL)
+//	json.RawMessage         JSON (a nil slice is NULL)
+//
+// Named types map by their underlying type (type Status string is
+// STRING). uint, uint64 and uintptr have no default, as they can exceed
+// LONG: tag them, for instance `col:",decimal"` or `col:",long"`. Maps,
+// slices, arrays, interfaces and structs other than time.Time need the
+// JSON type in their tag (`col:"meta,json"`) and are encoded with
+// json.Marshal on each call of [Codec.Row]. An override must be a type
+// that [Compiled.Normalize] accepts for the field's Go type, such as
+// DECIMAL, NAIVE_DATE or JSON for a string. Such a string field must
+// hold valid text, the empty string being no decimal or date: use a
+// *string for a column that may be NULL.
+//
+// The exported fields of an embedded struct (not a pointer to one) are
+// promoted as encoding/json does; an embedded struct with a name in its
+// tag is a single field instead. Embedding a pointer to a struct is an
+// error, and so are two fields with the same column name. Errors wrap
+// [ErrInvalidTable].
+func Struct[T any](name string, primaryKey ...string) (*Codec[T], error) {
+	rt := reflect.TypeFor[T]()
+	if rt.Kind() != reflect.Struct {
+		return nil, invalidTable(name, "%v is not a struct type", rt)
+	}
+	d := deriver{table: name, seen: map[string]string{}}
+	if err := d.walk(rt, 0, ""); err != nil {
+		return nil, err
+	}
+	t := Table{Name: name, PrimaryKey: primaryKey, Columns: d.columns}
+	compiled, err := t.Compile()
+	if err != nil {
+		return nil, err
+	}
+	return &Codec[T]{compiled: compiled, fields: d.fields}, nil
+}
+
+// MustStruct is like [Struct] but panics on error. It is meant for
+// package-level variables, like regexp.MustCompile.
+func MustStruct[T any](name string, primaryKey ...string) *Codec[T] {
+	c, err := Struct[T](name, primaryKey...)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// Table returns a copy of the derived table.
+func (c *Codec[T]) Table() Table { return c.compiled.Table() }
+
+// Compiled returns the compiled derived table, to normalize or key the
+// rows of [Codec.Row].
+func (c *Codec[T]) Compiled() *Compiled { return c.compiled }
+
+var (
+	timeType       = reflect.TypeFor[time.Time]()
+	rawMessageType = reflect.TypeFor[json.RawMessage]()
+)
+
+// deriver walks a struct type and collects its columns and fields.
+type deriver struct {
+	table   string
+	columns []Column
+	fields  []field
+	seen    map[string]string // column name to the field path that has it
+}
+
+func (d *deriver) walk(rt reflect.Type, base uintptr, prefix string) error {
+	for i := range rt.NumField() {
+		sf := rt.Field(i)
+		path := prefix + sf.Name
+		name, override, named, skip, err := parseTag(sf)
+		if err != nil {
+			return invalidTable(d.table, "field %s: %v", path, err)
+		}
+		if skip {
+			continue
+		}
+		if sf.Anonymous && !named && override == 0 {
+			ft := sf.Type
+			if ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
+				return invalidTable(d.table, "field %s: embedded pointer %v is not supported; embed the struct by value or name the field in its tag", path, ft)
+			}
+			if ft.Kind() == reflect.Struct && ft != timeType {
+				if err := d.walk(ft, base+sf.Offset, path+"."); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		f, err := newField(sf.Type, override)
+		if err != nil {
+			return invalidTable(d.table, "field %s (%v): %v", path, sf.Type, err)
+		}
+		if other, dup := d.seen[name]; dup {
+			return invalidTable(d.table, "fields %s and %s have the same column name %q", other, path, name)
+		}
+		d.seen[name] = path
+		f.name = name
+		f.off = base + sf.Offset
+		d.fields = append(d.fields, f)
+		d.columns = append(d.columns, Column{Name: name, Type: f.typ})
+	}
+	return nil
+}
+
+// parseTag reads a field's column name and type override from its `col`
+// and `json` tags. named reports a name given by a tag.
+func parseTag(sf reflect.StructField) (name string, override Type, named, skip bool, err error) {
+	col, hasCol := sf.Tag.Lookup("col")
+	if hasCol {
+		if col == "-" {
+			return "", 0, false, true, nil
+		}
+		var opt string
+		name, opt, _ = strings.Cut(col, ",")
+		if opt != "" {
+			if override, err = ParseType(opt); err != nil {
+				return "", 0, false, false, fmt.Errorf("tag `col:%q`: unknown column type %q", col, opt)
+			}
+		}
+	}
+	if name == "" {
+		if js, ok := sf.Tag.Lookup("json"); ok {
+			if js == "-" && !hasCol {
+				return "", 0, false, true, nil
+			}
+			if js != "-" {
+				name, _, _ = strings.Cut(js, ",")
+			}
+		}
+	}
+	named = name != ""
+	if !named {
+		name = sf.Name
+	}
+	return name, override, named, false, nil
+}
+
+// newField classifies a field's Go type and checks the column type it
+// maps to. The name and offset are set by the caller.
+func newField(ft reflect.Type, override Type) (field, error) {
+	var f field
+	if ft.Kind() == reflect.Pointer {
+		f.ptr = true
+		ft = ft.Elem()
+	}
+	f.kind, f.typ = classify(ft)
+	if f.kind == kindOther {
+		f.rtype = ft
+	}
+	if override != 0 {
+		f.typ = override
+	}
+	if f.typ == 0 {
+		if f.kind == kindOther {
+			return f, errors.New("a map, slice, array, interface or struct needs the JSON type in its tag, as `col:\",json\"`")
+		}
+		return f, errors.New("an unsigned integer may exceed LONG; give its type in the tag, as `col:\",decimal\"` or `col:\",long\"`")
+	}
+	if !accepts(f.kind, f.typ) {
+		return f, errors.New("cannot be a " + f.typ.String() + " column")
+	}
+	f.direct = isDirect(f.kind, f.typ)
+	return f, nil
+}
+
+// classify returns how to load a value of type t and its default column
+// type, zero when there is none.
+func classify(t reflect.Type) (kind, Type) {
+	switch {
+	case t == timeType:
+		return kindTime, UTCDateTime
+	case t == rawMessageType:
+		return kindRaw, JSON
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
+		return kindBytes, Binary
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return kindString, String
+	case reflect.Bool:
+		return kindBool, Boolean
+	case reflect.Int:
+		return kindInt, Long
+	case reflect.Int8:
+		return kindInt8, Short
+	case reflect.Int16:
+		return kindInt16, Short
+	case reflect.Int32:
+		return kindInt32, Int
+	case reflect.Int64:
+		return kindInt64, Long
+	case reflect.Uint:
+		return kindUint, 0
+	case reflect.Uint8:
+		return kindUint8, Short
+	case reflect.Uint16:
+		return kindUint16, Int
+	case reflect.Uint32:
+		return kindUint32, Long
+	case reflect.Uint64:
+		return kindUint64, 0
+	case reflect.Float32:
+		return kindFloat32, Float
+	case reflect.Float64:
+		return kindFloat64, Double
+	}
+	return kindOther, 0
+}
+
+// accepts reports whether a value of kind k can become a column of type
+// t, following the conversions of Compiled.Normalize.
+func accepts(k kind, t Type) bool {
+	if t == JSON {
+		return true // json.Marshal, or a validity check for bytes
+	}
+	switch k {
+	case kindString:
+		return t == String || t == XML || t == Decimal || t == NaiveDate ||
+			t == NaiveDateTime || t == UTCDateTime || t == Binary
+	case kindBool:
+		return t == Boolean
+	case kindInt, kindInt8, kindInt16, kindInt32, kindInt64,
+		kindUint, kindUint8, kindUint16, kindUint32, kindUint64,
+		kindFloat32, kindFloat64:
+		return t == Short || t == Int || t == Long || t == Float || t == Double || t == Decimal
+	case kindTime:
+		return t == NaiveDate || t == NaiveDateTime || t == UTCDateTime
+	case kindBytes:
+		return t == Binary
+	}
+	return false
+}
+
+// isDirect reports whether every value of kind k is already canonical
+// for type t once loaded (or, for floats and times, after a fixed step
+// that cannot fail), so that Row can skip the general conversion.
+func isDirect(k kind, t Type) bool {
+	switch k {
+	case kindString:
+		return t == String || t == XML
+	case kindBool:
+		return t == Boolean
+	case kindInt8, kindInt16, kindUint8:
+		return t == Short || t == Int || t == Long
+	case kindInt32, kindUint16:
+		return t == Int || t == Long
+	case kindInt, kindInt64, kindUint32, kindUint, kindUint64:
+		return t == Long // uint and uint64 still check the range
+	case kindFloat32:
+		return t == Float
+	case kindFloat64:
+		return t == Double
+	case kindTime:
+		return t == UTCDateTime
+	case kindBytes:
+		return t == Binary
+	}
+	return false
+}
