@@ -1,0 +1,66 @@
+package connector
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/connectkit/connector/state"
+)
+
+// Options tune [Connector.Run]. The zero value means defaults: state from
+// the destination when it keeps state (else in memory), one table at a
+// time, a checkpoint after every page, progress logged every 10 seconds to
+// slog.Default().
+type Options struct {
+	// Config is handed to every table's Sync function. Secret-looking
+	// values are redacted in logs.
+	Config Config
+
+	// Store loads the state at the start and saves it at each
+	// checkpoint, after the destination has made the rows durable. Nil
+	// means the destination itself when it implements state.Store (as
+	// ops.Memory and ops.Dir do), else an in-memory store.
+	Store state.Store
+
+	// Concurrency is the number of tables synced at once, started in
+	// priority order. Zero means 1.
+	Concurrency int
+
+	// Checkpoint decides how often progress is checkpointed. The zero
+	// value checkpoints after every page.
+	Checkpoint CheckpointPolicy
+
+	// Logger receives progress, skipped records and the summary. Nil
+	// means slog.Default().
+	Logger *slog.Logger
+
+	// Progress is the interval between progress logs while the run
+	// lasts. Zero means 10 seconds; a negative value turns them off.
+	Progress time.Duration
+
+	// Now is the clock, for the synced-at times of the run's decisions
+	// (priority-first windows and budgets). Nil means time.Now.
+	Now func() time.Time
+}
+
+// CheckpointPolicy decides when a committed page is checkpointed. A
+// checkpoint always falls on a page boundary (a call of [Sync.Commit]) and
+// a table's last commit is always checkpointed. With both fields zero,
+// every commit is checkpointed.
+type CheckpointPolicy struct {
+	// EveryRecords checkpoints once a table has emitted this many
+	// operations since its last checkpoint.
+	EveryRecords int
+	// Every checkpoints once this much time has passed since the table's
+	// last checkpoint.
+	Every time.Duration
+}
+
+// due reports whether a table with records operations and elapsed time
+// since its last checkpoint should checkpoint now.
+func (p CheckpointPolicy) due(records int64, elapsed time.Duration) bool {
+	if p.EveryRecords <= 0 && p.Every <= 0 {
+		return true
+	}
+	return (p.EveryRecords > 0 && records >= int64(p.EveryRecords)) || (p.Every > 0 && elapsed >= p.Every)
+}
