@@ -241,6 +241,37 @@ func TestLookbackReReads(t *testing.T) {
 	}
 }
 
+func TestCheckSkipsInvalidRows(t *testing.T) {
+	users := []user{{"a", "x", t0}, {"b", "", time.Time{}}, {"c", "z", t0.Add(time.Second)}}
+	c := &connector.Connector{Name: "check", Tables: []connector.Table{{Table: userTable,
+		Sync: func(ctx context.Context, s *connector.Sync) error {
+			return connector.Incremental[user]{
+				Pages: func(connector.Window) *paginate.Paginator[user] {
+					return paginate.New(&memsource.Source[user]{Items: users, Kind: paginate.KindOffset}, paginate.Offset(10))
+				},
+				Key: user.key,
+				Check: func(u user) error {
+					if u.UpdatedAt.IsZero() {
+						return errors.New("no updatedAt")
+					}
+					return nil
+				},
+			}.Sync(ctx, s, func(ctx context.Context, u user) error { return s.Upsert(ctx, u.row()) })
+		}}}}
+	dest := ops.NewMemory()
+	sum, err := c.Run(context.Background(), dest, quiet())
+	if err != nil {
+		t.Fatalf("Run() = %v, want the invalid row skipped", err)
+	}
+	if ts, _ := sum.Table("user"); ts.Skipped != 1 || ts.Upserts != 2 {
+		t.Errorf("summary = %+v, want 1 skipped and 2 upserts", ts)
+	}
+	st, _ := dest.Load(context.Background())
+	if m := st.Tables["user"].Mark; m.ID != "c" {
+		t.Errorf("mark = %v, want the last valid row c", m)
+	}
+}
+
 func TestOutOfOrderSourceIsAnError(t *testing.T) {
 	users := []user{{"a", "x", t0.Add(time.Second)}, {"b", "y", t0}}
 	c := &connector.Connector{Name: "bad", Tables: []connector.Table{{Table: userTable,

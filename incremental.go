@@ -30,6 +30,12 @@ type Incremental[T any] struct {
 	// Key returns a row's (updatedAt, id).
 	Key func(T) state.Mark
 
+	// Check, if set, vets each row before anything else looks at it. A
+	// row it rejects is skipped with [Sync.Skip] (logged and counted) and
+	// does not move the mark; use it for records with missing fields or
+	// values the schema cannot take.
+	Check func(T) error
+
 	// Lookback re-reads this much time before the mark on each pass, for
 	// sources whose timestamps arrive late (a row committed with an
 	// updatedAt a little in the past). Rows read again are emitted again,
@@ -189,6 +195,12 @@ func (inc Incremental[T]) pass(ctx context.Context, s *Sync, st *state.Table, w 
 		}
 		emitted := 0
 		for _, it := range page.Items {
+			if inc.Check != nil {
+				if err := inc.Check(it); err != nil {
+					s.Skip(err, it)
+					continue
+				}
+			}
 			k := inc.Key(it)
 			if k.Before(prev) {
 				return fmt.Errorf("%w: %s came after %s in %s", ErrOutOfOrder, k, prev, w)
