@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -401,10 +402,24 @@ func drain[T any](seq func(func(T, error) bool)) ([]T, error) {
 }
 
 // noRunGoroutines fails t if a goroutine of a paginate run is still alive.
-// A run waits for its fetches before its loop returns, so this needs no
-// polling.
+// A run waits for its fetches before its loop returns, but a fetch
+// goroutine that has signalled its end may not have returned yet, so the
+// check retries for a while, as goleak does, before it fails.
 func noRunGoroutines(t reporter) {
 	t.Helper()
+	var leaked []string
+	for wait := time.Microsecond; wait < 2*time.Second; wait *= 2 {
+		leaked = runGoroutines()
+		if len(leaked) == 0 {
+			return
+		}
+		runtime.Gosched()
+		time.Sleep(wait)
+	}
+	t.Errorf("a paginate goroutine outlived its run:\n%s", strings.Join(leaked, "\n\n"))
+}
+
+func runGoroutines() []string {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -414,9 +429,11 @@ func noRunGoroutines(t reporter) {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
+	var out []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
 		if strings.Contains(g, "connector/paginate.(*run[") {
-			t.Errorf("a paginate goroutine outlived its run:\n%s", g)
+			out = append(out, g)
 		}
 	}
+	return out
 }
