@@ -272,6 +272,56 @@ func TestCheckSkipsInvalidRows(t *testing.T) {
 	}
 }
 
+// scriptedUsers serves fixed pages of users, one per fetch.
+func scriptedUsers(pages ...[]user) *paginate.Paginator[user] {
+	n := 0
+	src := paginate.SourceFunc[user](func(context.Context, paginate.Cursor) (paginate.Page[user], error) {
+		n++
+		if n > len(pages) {
+			return paginate.Page[user]{}, nil
+		}
+		return paginate.Page[user]{Items: pages[n-1]}, nil
+	})
+	return paginate.New(src, paginate.Offset(10))
+}
+
+func TestRowsAcrossPages(t *testing.T) {
+	a, b, c, d := user{"a", "1", t0}, user{"b", "2", t0.Add(time.Second)}, user{"c", "3", t0.Add(2 * time.Second)}, user{"d", "4", t0.Add(3 * time.Second)}
+	tests := []struct {
+		name    string
+		pages   [][]user
+		want    []string // ids emitted
+		wantErr error
+	}{
+		{"boundary row repeated", [][]user{{a, b}, {b, c}, {d}}, []string{"a", "b", "c", "d"}, nil},
+		{"two rows repeated", [][]user{{a, b, c}, {b, c, d}}, []string{"a", "b", "c", "d"}, nil},
+		{"unseen older row is written", [][]user{{a, c}, {b, d}}, []string{"a", "c", "b", "d"}, nil},
+		{"disorder inside a response", [][]user{{b, a}}, []string{"b"}, connector.ErrOutOfOrder},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			c := &connector.Connector{Name: "drift", Tables: []connector.Table{{Table: userTable,
+				Sync: func(ctx context.Context, s *connector.Sync) error {
+					return connector.Incremental[user]{
+						Pages: func(connector.Window) *paginate.Paginator[user] { return scriptedUsers(tt.pages...) },
+						Key:   user.key,
+					}.Sync(ctx, s, func(ctx context.Context, u user) error {
+						got = append(got, u.ID)
+						return s.Upsert(ctx, u.row())
+					})
+				}}}}
+			_, err := c.Run(context.Background(), ops.NewMemory(), quiet())
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Run() = %v, want %v", err, tt.wantErr)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("emitted %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestOutOfOrderSourceIsAnError(t *testing.T) {
 	users := []user{{"a", "x", t0.Add(time.Second)}, {"b", "y", t0}}
 	c := &connector.Connector{Name: "bad", Tables: []connector.Table{{Table: userTable,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/connectkit/connector/paginate"
@@ -181,19 +182,33 @@ func (inc Incremental[T]) any(ctx context.Context, w Window) (bool, error) {
 // pass pages through w, emitting the rows after the mark that markOf picks
 // in st, and commits st after every page with the mark advanced. afterPage,
 // if set, runs after each commit with the page's row count.
+//
+// Each response must be in (updatedAt, id) order: disorder within one
+// response is ErrOutOfOrder, since a mark past rows the source has yet to
+// send would skip them on resume. Across pages, order is not guaranteed
+// when the collection changes under offset paging (more so with pages
+// fetched concurrently): rows repeat across a boundary, or arrive after
+// newer ones. A row the previous page held is skipped, as it was written;
+// any other row older than the previous page is written, with one warning
+// per pass, and the mark never moves back.
 func (inc Incremental[T]) pass(ctx context.Context, s *Sync, st *state.Table, w Window,
 	markOf func(*state.Table) *state.Mark, emit func(context.Context, T) error, afterPage func(rows int) error) error {
 	floor := *markOf(st)
 	if inc.Lookback > 0 {
 		floor = state.Mark{} // re-read the lookback: emit everything fetched
 	}
-	var prev state.Mark
+	var prevKeys, keys []state.Mark // the previous page's keys, and this page's, in order
+	warned := false
 	p := inc.Pages(w)
 	for page, err := range p.Pages(ctx) {
 		if err != nil {
 			return fmt.Errorf("connector: incremental pass over %s: %w", w, err)
 		}
-		emitted := 0
+		var boundary state.Mark // the last row of the previous page
+		if len(prevKeys) > 0 {
+			boundary = prevKeys[len(prevKeys)-1]
+		}
+		keys = keys[:0]
 		for _, it := range page.Items {
 			if inc.Check != nil {
 				if err := inc.Check(it); err != nil {
@@ -202,20 +217,32 @@ func (inc Incremental[T]) pass(ctx context.Context, s *Sync, st *state.Table, w 
 				}
 			}
 			k := inc.Key(it)
-			if k.Before(prev) {
-				return fmt.Errorf("%w: %s came after %s in %s", ErrOutOfOrder, k, prev, w)
+			if n := len(keys); n > 0 && k.Before(keys[n-1]) {
+				return fmt.Errorf("%w: %s came after %s in one response over %s", ErrOutOfOrder, k, keys[n-1], w)
 			}
-			prev = k
+			keys = append(keys, k)
+			if !boundary.IsZero() && !boundary.Before(k) {
+				if _, seen := slices.BinarySearchFunc(prevKeys, k, state.Mark.Compare); seen {
+					continue // the previous page's row again: already written
+				}
+				if !warned {
+					warned = true
+					s.logger.Warn("a row older than the previous page: the collection changed during offset paging, "+
+						"or the source does not order by (updatedAt, id); set a Lookback if it orders by updatedAt alone",
+						"row", k, "previous_page_ends", boundary, "window", w)
+				}
+			}
 			if !floor.IsZero() && !floor.Before(k) {
 				continue // at or before the mark: already written
 			}
 			if err := emit(ctx, it); err != nil {
 				return err
 			}
-			emitted++
 		}
-		if m := markOf(st); m.Before(prev) {
-			*m = prev
+		if n := len(keys); n > 0 {
+			if m := markOf(st); m.Before(keys[n-1]) {
+				*m = keys[n-1]
+			}
 		}
 		if err := s.Commit(ctx, *st); err != nil {
 			return err
@@ -224,6 +251,9 @@ func (inc Incremental[T]) pass(ctx context.Context, s *Sync, st *state.Table, w 
 			if err := afterPage(len(page.Items)); err != nil {
 				return err
 			}
+		}
+		if len(keys) > 0 {
+			prevKeys, keys = keys, prevKeys
 		}
 	}
 	return nil
