@@ -182,7 +182,7 @@ func (r *runner) checkpoint(ctx context.Context) error {
 	var covered []mark
 	for _, s := range r.syncs {
 		if s.pending() {
-			covered = append(covered, mark{s, s.seq, s.sinceOps})
+			covered = append(covered, mark{s, s.seq, s.sinceOps.Load()})
 		}
 	}
 	r.mu.Unlock()
@@ -200,7 +200,7 @@ func (r *runner) checkpoint(ctx context.Context) error {
 	r.mu.Lock()
 	for _, m := range covered {
 		m.s.savedSeq = m.seq
-		m.s.sinceOps -= m.ops
+		m.s.sinceOps.Add(-m.ops)
 		m.s.sinceStart = now
 		m.s.stats.checkpoints.Add(1)
 	}

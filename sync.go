@@ -22,11 +22,13 @@ type Sync struct {
 	logger *slog.Logger
 	stats  *tableStats
 
-	// Guarded by r.mu: the table's progress since its last checkpoint.
+	// sinceOps counts operations since the last checkpoint.
+	sinceOps atomic.Int64
+
+	// Guarded by r.mu: the table's commits.
 	seq        int64 // commits so far
 	savedSeq   int64 // commits covered by a checkpoint
-	sinceOps   int64 // operations since the last checkpoint
-	sinceStart time.Time
+	sinceStart time.Time // when the last checkpoint covered the table
 }
 
 // Name returns the table's name.
@@ -107,9 +109,7 @@ func (s *Sync) Truncate(ctx context.Context) error {
 
 func (s *Sync) counted(n *atomic.Int64) {
 	n.Add(1)
-	s.r.mu.Lock()
-	s.sinceOps++
-	s.r.mu.Unlock()
+	s.sinceOps.Add(1)
 }
 
 // Skip records that the connector chose not to write a record, and why: it
@@ -149,7 +149,7 @@ func (s *Sync) commit(ctx context.Context, ts state.Table, force bool) error {
 	r.mu.Lock()
 	r.st.Tables[s.t.Name] = ptr(cloneTable(&ts))
 	s.seq++
-	due := force || r.opts.Checkpoint.due(s.sinceOps, r.now().Sub(s.sinceStart))
+	due := force || r.opts.Checkpoint.due(s.sinceOps.Load(), r.now().Sub(s.sinceStart))
 	r.mu.Unlock()
 	if !due {
 		return nil
@@ -159,7 +159,7 @@ func (s *Sync) commit(ctx context.Context, ts state.Table, force bool) error {
 
 // pending reports whether the table has operations or commits that no
 // checkpoint covers. Call with r.mu held.
-func (s *Sync) pending() bool { return s.seq > s.savedSeq || s.sinceOps > 0 }
+func (s *Sync) pending() bool { return s.seq > s.savedSeq || s.sinceOps.Load() > 0 }
 
 func ptr[T any](v T) *T { return &v }
 

@@ -17,9 +17,10 @@ import (
 // so that a test can run a connector twice against it.
 //
 // Memory checks every row with the declared table (the Normalize methods
-// of [schema.Compiled]) and stores a copy of the map: the caller's map is
-// neither changed nor kept, though its values are (a []byte value must
-// not be changed afterwards). Rows are keyed by [schema.Compiled.KeyOf].
+// of [schema.Compiled]) and, as [Destination] allows, takes the row over:
+// it normalizes the map in place, adds the system columns to it and keeps
+// it, so the caller must not use the map afterwards. Rows and Live return
+// copies. Rows are keyed by [schema.Compiled.KeyOf].
 // The semantics of the operations, which a [Dir] replayed by [ReadDir]
 // shares exactly:
 //
@@ -120,7 +121,7 @@ func (m *Memory) apply(ctx context.Context, k opKind, table string, row schema.R
 	}
 	if k.hasRow() {
 		var err error
-		if row, err = k.normalize(t, maps.Clone(row)); err != nil {
+		if row, err = k.normalize(t, row); err != nil {
 			return fmt.Errorf("ops: %v in table %q: %w", k, table, err)
 		}
 	}
