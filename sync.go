@@ -26,8 +26,8 @@ type Sync struct {
 	sinceOps atomic.Int64
 
 	// Guarded by r.mu: the table's commits.
-	seq        int64 // commits so far
-	savedSeq   int64 // commits covered by a checkpoint
+	seq        int64     // commits so far
+	savedSeq   int64     // commits covered by a checkpoint
 	sinceStart time.Time // when the last checkpoint covered the table
 }
 
