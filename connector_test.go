@@ -839,3 +839,69 @@ func TestSyncPagesResumesAndRestarts(t *testing.T) {
 		t.Errorf("emitted by the run after a complete one = %v, want all items again", emitted)
 	}
 }
+
+// orderCheckingDest records the rows it received and checks, at every
+// checkpoint, that the state covers only rows it already holds.
+type orderCheckingDest struct {
+	*ops.Memory
+	t        *testing.T
+	received map[string]bool // "updatedAt|id" of every row upserted
+	checks   int
+}
+
+func (d *orderCheckingDest) Upsert(ctx context.Context, table string, row schema.Row) error {
+	d.received[row["updatedAt"].(time.Time).Format(time.RFC3339Nano)+"|"+row["id"].(string)] = true
+	return d.Memory.Upsert(ctx, table, row)
+}
+
+func (d *orderCheckingDest) Checkpoint(ctx context.Context, st *state.State) error {
+	if m := st.Tables["user"].Mark; !m.IsZero() {
+		d.checks++
+		if !d.received[m.UpdatedAt.Format(time.RFC3339Nano)+"|"+m.ID] {
+			d.t.Errorf("checkpoint %d saves mark %v before the destination received that row", d.checks, m)
+		}
+	}
+	return d.Memory.Checkpoint(ctx, st)
+}
+
+func TestStateNeverAheadOfRows(t *testing.T) {
+	api := newFakeAPI(40, 3, time.Second)
+	dest := &orderCheckingDest{Memory: ops.NewMemory(), t: t, received: map[string]bool{}}
+	if _, err := api.connector(6, nil).Run(context.Background(), dest, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	if dest.checks < 7 {
+		t.Errorf("checkpoints with a mark = %d, want one per page (7)", dest.checks)
+	}
+}
+
+func TestStateStaysBounded(t *testing.T) {
+	api := newFakeAPI(50, 2, time.Second)
+	dest := ops.NewMemory()
+	c := api.connector(5, &connector.PriorityFirst{Recent: 10 * time.Second, MaxWindows: 1})
+	o := quiet()
+	now := t0.Add(time.Minute)
+	o.Now = func() time.Time { return now }
+	var sizes []int
+	for sync := range 30 {
+		for i := range 5 { // changes between syncs
+			api.update(fmt.Sprintf("u%04d", (sync*5+i)%50), now)
+		}
+		now = now.Add(time.Minute)
+		if _, err := c.Run(context.Background(), dest, o); err != nil {
+			t.Fatal(err)
+		}
+		st, _ := dest.Load(context.Background())
+		b, err := st.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(b))
+	}
+	// Once history is done, the state holds one mark and one history edge
+	// whatever the number of rows synced: its size no longer changes.
+	steady := sizes[10:]
+	if slices.Min(steady) != slices.Max(steady) || slices.Max(sizes) > 512 {
+		t.Errorf("state sizes over 30 syncs = %v bytes, want them constant after the history is done and under 512", sizes)
+	}
+}
