@@ -18,6 +18,8 @@
 //	-strategy S       offset (the seed's) or keyset (loss-free under change)
 //	-state FILE       keep the state in FILE: a second run syncs only what changed
 //	-out DIR          write JSON Lines files and state.json to DIR
+//	-db FILE          write a SQLite database (rows and state in one transaction
+//	                  per page); sqlite3 FILE 'select count(*) from user'
 //	-url URL          sync from a running server with the same API, such as
 //	                  go run ./mockapi/cmd/mockapi -addr 127.0.0.1:8080
 package main
@@ -39,6 +41,7 @@ import (
 	"github.com/connectkit/connector"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/paginate/httpsource"
 	"github.com/connectkit/connector/state"
 )
@@ -56,7 +59,8 @@ func main() {
 type config struct {
 	users, pageSize, concurrency, changes int
 	latency, progress                     time.Duration
-	strategy, stateFile, outDir, url      string
+	strategy, stateFile, outDir, dbFile   string
+	url                                   string
 	seed                                  int64
 	verify                                bool
 }
@@ -74,6 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.strategy, "strategy", "offset", "paging strategy: offset or keyset")
 	fs.StringVar(&c.stateFile, "state", "", "state file to resume from and checkpoint to")
 	fs.StringVar(&c.outDir, "out", "", "directory destination (JSON Lines files and state.json); default in memory")
+	fs.StringVar(&c.dbFile, "db", "", "SQLite database destination, which also keeps the state; default in memory")
 	fs.StringVar(&c.url, "url", "", "base URL of a running users API; default an embedded mock")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the embedded mock's users")
 	fs.BoolVar(&c.verify, "verify", true, "compare the in-memory destination with the embedded mock at the end")
@@ -87,6 +92,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-page-size %d: want at least 1", c.pageSize)
 	case c.users < 0 || c.changes < 0 || c.concurrency < 0:
 		return c, errors.New("-users, -changes and -concurrency must not be negative")
+	case c.outDir != "" && c.dbFile != "":
+		return c, errors.New("-out and -db: choose one destination")
 	}
 	return c, nil
 }
@@ -125,13 +132,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var dest ops.Destination
 	mem := ops.NewMemory()
 	dest = mem
-	if cfg.outDir != "" {
+	switch {
+	case cfg.outDir != "":
 		dir, err := ops.OpenDir(cfg.outDir, ops.DirOptions{Logger: logger})
 		if err != nil {
 			return err
 		}
 		defer dir.Close()
 		dest, mem = dir, nil
+	case cfg.dbFile != "":
+		db, err := sqldest.Open(ctx, cfg.dbFile, sqldest.Options{Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		dest, mem = db, nil
 	}
 	opts := connector.Options{Logger: logger, Progress: cfg.progress}
 	if cfg.stateFile != "" {

@@ -1,0 +1,92 @@
+package sqldest_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/connectkit/connector/ops/sqldest"
+	"github.com/connectkit/connector/schema"
+	"github.com/connectkit/connector/state"
+)
+
+// benchUsers is the seed's user row: six strings and two times.
+var benchUsers = schema.Table{
+	Name:       "user",
+	PrimaryKey: []string{"id"},
+	Columns: []schema.Column{
+		{Name: "id", Type: schema.String},
+		{Name: "name", Type: schema.String},
+		{Name: "email", Type: schema.String},
+		{Name: "address", Type: schema.String},
+		{Name: "company", Type: schema.String},
+		{Name: "job", Type: schema.String},
+		{Name: "updatedAt", Type: schema.UTCDateTime},
+		{Name: "createdAt", Type: schema.UTCDateTime},
+	},
+}
+
+func benchRow(i int) schema.Row {
+	return schema.Row{
+		"id":        fmt.Sprintf("usr_%012d", i),
+		"name":      fmt.Sprintf("Ada Lovelace %d", i),
+		"email":     fmt.Sprintf("ada.lovelace.%d@example.com", i),
+		"address":   fmt.Sprintf("%d Analytical Engine Street, Marylebone, London NW1 %dAB", i%1000, i%10),
+		"company":   "Babbage & Lovelace Computing Ltd",
+		"job":       "Chief Mathematician",
+		"updatedAt": t0.Add(time.Duration(i) * time.Millisecond),
+		"createdAt": t0.Add(-time.Duration(i) * time.Second),
+	}
+}
+
+// BenchmarkWrite upserts new rows with a checkpoint after every page,
+// comparing multi-row INSERTs of BatchSize rows with one prepared
+// single-row INSERT per row (batch=1).
+func BenchmarkWrite(b *testing.B) {
+	for _, page := range []int{100, 1000} {
+		for _, batch := range []int{1, 10, 100} {
+			b.Run(fmt.Sprintf("page=%d/batch=%d", page, batch), func(b *testing.B) {
+				ctx := context.Background()
+				db, err := sqldest.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqldest.Options{Logger: quiet, BatchSize: batch})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer db.Close()
+				if err := db.Prepare(ctx, []schema.Table{benchUsers}); err != nil {
+					b.Fatal(err)
+				}
+				rows := make([]schema.Row, page)
+				st := state.New()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for n := 0; n < b.N; n++ {
+					if n%page == 0 {
+						// New rows, with new keys: inserts, as a first sync
+						// writes. Making them is not measured.
+						b.StopTimer()
+						for i := range rows {
+							rows[i] = benchRow(n + i)
+						}
+						b.StartTimer()
+					}
+					if err := db.Upsert(ctx, "user", rows[n%page]); err != nil {
+						b.Fatal(err)
+					}
+					if (n+1)%page == 0 {
+						st.Table("user").Mark = state.Mark{UpdatedAt: t0, ID: fmt.Sprint(n)}
+						if err := db.Checkpoint(ctx, st); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				if err := db.Checkpoint(ctx, st); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			})
+		}
+	}
+}

@@ -1,0 +1,272 @@
+package sqldest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/sqldest"
+	"github.com/connectkit/connector/schema"
+	"github.com/connectkit/connector/state"
+)
+
+// Two pages of operations on items and wide, each ending with its
+// checkpoint, which the tests below cut short in various ways.
+func pages() (page1, page2 []op) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 10 {
+		page1 = append(page1, op{kind: "upsert", table: "items", row: item(int64(i), fmt.Sprint("item ", i), int64(i))})
+		page1 = append(page1, op{kind: "upsert", table: "wide", row: randomRow(r, false)})
+	}
+	page1 = append(page1, op{kind: "checkpoint", st: mark("items", 1)})
+	for i := 10; i < 15; i++ {
+		page2 = append(page2, op{kind: "upsert", table: "items", row: item(int64(i), fmt.Sprint("item ", i), int64(i))})
+	}
+	page2 = append(page2,
+		op{kind: "update", table: "items", row: schema.Row{"id": int64(3), "name": "updated"}},
+		op{kind: "update", table: "items", row: schema.Row{"id": int64(99), "qty": int64(1)}},
+		op{kind: "delete", table: "items", row: schema.Row{"id": int64(4)}},
+		op{kind: "truncate", table: "wide"},
+		op{kind: "upsert", table: "wide", row: randomRow(r, false)},
+		op{kind: "upsert", table: "items", row: item(15, "last", 15)},
+		op{kind: "checkpoint", st: mark("items", 2)},
+	)
+	return page1, page2
+}
+
+// memoryAfter returns a Memory that received the pages.
+func memoryAfter(t *testing.T, seqs ...[]op) *ops.Memory {
+	m := ops.NewMemory()
+	if err := m.Prepare(context.Background(), []schema.Table{items, wide}); err != nil {
+		t.Fatal(err)
+	}
+	for _, seq := range seqs {
+		apply(t, m, seq)
+	}
+	return m
+}
+
+// encoded returns st as its document, for comparisons.
+func encoded(t *testing.T, st *state.State) string {
+	t.Helper()
+	b, err := st.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// atCheckpoint fails the test unless db holds exactly what m holds and
+// the state st.
+func atCheckpoint(t *testing.T, db *sqldest.DB, m *ops.Memory, st *state.State) {
+	t.Helper()
+	if got, want := encoded(t, load(t, db)), encoded(t, st); got != want {
+		t.Fatalf("stored state:\n%s\nwant:\n%s", got, want)
+	}
+	sameLive(t, m, db, "items")
+	sameLive(t, m, db, "wide")
+}
+
+// resume reopens the file at path as a new run would, checks that it is
+// at the first checkpoint, applies the second page and checks the end.
+func resume(t *testing.T, path string, page1, page2 []op) {
+	t.Helper()
+	db := reopen(t, path, sqldest.Options{})
+	if err := db.Prepare(context.Background(), []schema.Table{items, wide}); err != nil {
+		t.Fatal(err)
+	}
+	atCheckpoint(t, db, memoryAfter(t, page1), page1[len(page1)-1].st)
+	apply(t, db, page2)
+	atCheckpoint(t, db, memoryAfter(t, page1, page2), page2[len(page2)-1].st)
+}
+
+// start opens a DB, declares the tables and applies page1.
+func start(t *testing.T, opts sqldest.Options, page1 []op) (*sqldest.DB, string) {
+	db, path := open(t, opts)
+	if err := db.Prepare(context.Background(), []schema.Table{items, wide}); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, db, page1)
+	return db, path
+}
+
+func TestCloseWithoutCheckpoint(t *testing.T) {
+	for _, batch := range []int{1, 0} {
+		t.Run(fmt.Sprint("batch ", batch), func(t *testing.T) {
+			page1, page2 := pages()
+			db, path := start(t, sqldest.Options{BatchSize: batch}, page1)
+			apply(t, db, page2[:len(page2)-1]) // all but the checkpoint
+			// The DB's own reads see the operations not yet checkpointed.
+			sameLive(t, memoryAfter(t, page1, page2[:len(page2)-1]), db, "items")
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			resume(t, path, page1, page2)
+		})
+	}
+}
+
+// TestCrashMidPage kills a process that has written part of a page
+// (os.Exit, no Close, no rollback) and resumes from the file.
+func TestCrashMidPage(t *testing.T) {
+	if path := os.Getenv("SQLDEST_CRASH_PATH"); path != "" {
+		crashChild(t, path)
+		return
+	}
+	page1, page2 := pages()
+	path := filepath.Join(t.TempDir(), "dest.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashMidPage$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SQLDEST_CRASH_PATH="+path)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 || !strings.Contains(string(out), "crashing") {
+		t.Fatalf("child = %v, want exit status 3 after \"crashing\"; output:\n%s", err, out)
+	}
+	resume(t, path, page1, page2)
+}
+
+func crashChild(t *testing.T, path string) {
+	page1, page2 := pages()
+	db, err := sqldest.Open(context.Background(), path, sqldest.Options{BatchSize: 2, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Prepare(context.Background(), []schema.Table{items, wide}); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, db, page1)
+	apply(t, db, page2[:len(page2)-3])
+	sameLive(t, memoryAfter(t, page1, page2[:len(page2)-3]), db, "items")
+	fmt.Println("crashing")
+	os.Exit(3)
+}
+
+// TestFailureMidPage fails one statement of the second page, or its
+// checkpoint, and checks that the first checkpoint is intact and that
+// nothing can be checkpointed over the lost rows.
+func TestFailureMidPage(t *testing.T) {
+	injected := errors.New("injected failure")
+	for _, what := range []string{"upsert", "update", "delete", "truncate", "state", "commit"} {
+		for _, batch := range []int{1, 0} {
+			t.Run(fmt.Sprintf("%s batch %d", what, batch), func(t *testing.T) {
+				ctx := context.Background()
+				page1, page2 := pages()
+				db, path := start(t, sqldest.Options{BatchSize: batch}, page1)
+				sqldest.SetTestHook(db, func(w string) error {
+					if w == what {
+						return injected
+					}
+					return nil
+				})
+				var failed error
+				for _, o := range page2 {
+					var err error
+					if o.kind == "checkpoint" {
+						err = db.Checkpoint(ctx, o.st)
+					} else {
+						err = apply1(ctx, db, o)
+					}
+					if err != nil && failed == nil {
+						failed = err
+						if !errors.Is(err, injected) {
+							t.Fatalf("first error = %v, want the injected failure", err)
+						}
+						continue
+					}
+					if failed != nil && !errors.Is(err, sqldest.ErrRolledBack) {
+						t.Fatalf("%s after the failure = %v, want ErrRolledBack", o.kind, err)
+					}
+				}
+				if failed == nil {
+					t.Fatal("no operation failed")
+				}
+				sqldest.SetTestHook(db, nil)
+				atCheckpoint(t, db, memoryAfter(t, page1), page1[len(page1)-1].st)
+				if err := db.Close(); err != nil {
+					t.Fatal(err)
+				}
+				resume(t, path, page1, page2)
+			})
+		}
+	}
+}
+
+// apply1 runs one row operation.
+func apply1(ctx context.Context, d ops.Destination, o op) error {
+	switch o.kind {
+	case "upsert":
+		return d.Upsert(ctx, o.table, o.row)
+	case "update":
+		return d.Update(ctx, o.table, o.row)
+	case "delete":
+		return d.Delete(ctx, o.table, o.row)
+	case "truncate":
+		return d.Truncate(ctx, o.table)
+	}
+	return d.Checkpoint(ctx, o.st)
+}
+
+// TestPrepareStartsOver checks that after a rollback the next Prepare,
+// as a new run does, lets the DB write again from the stored state.
+func TestPrepareStartsOver(t *testing.T) {
+	ctx := context.Background()
+	page1, page2 := pages()
+	db, _ := start(t, sqldest.Options{BatchSize: 1}, page1)
+	sqldest.SetTestHook(db, func(w string) error { return errors.New("disk on fire") })
+	if err := db.Upsert(ctx, "items", item(50, "x", 1)); err == nil {
+		t.Fatal("no error from the failing begin")
+	}
+	// A failure to begin loses nothing: the DB goes on.
+	sqldest.SetTestHook(db, func(w string) error {
+		if w == "upsert" {
+			return errors.New("disk on fire")
+		}
+		return nil
+	})
+	if err := db.Upsert(ctx, "items", item(50, "x", 1)); err == nil || errors.Is(err, sqldest.ErrRolledBack) {
+		t.Fatalf("Upsert = %v, want the failure itself", err)
+	}
+	if err := db.Checkpoint(ctx, mark("items", 9)); !errors.Is(err, sqldest.ErrRolledBack) {
+		t.Fatalf("Checkpoint after the failure = %v, want ErrRolledBack", err)
+	}
+	sqldest.SetTestHook(db, nil)
+	if err := db.Prepare(ctx, []schema.Table{items, wide}); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, db, page2)
+	atCheckpoint(t, db, memoryAfter(t, page1, page2), page2[len(page2)-1].st)
+}
+
+// TestDiskFull fills the database in the middle of a page: SQLite
+// fails the statement with SQLITE_FULL, as on a full disk.
+func TestDiskFull(t *testing.T) {
+	ctx := context.Background()
+	page1, page2 := pages()
+	db, path := start(t, sqldest.Options{BatchSize: 1}, page1)
+	apply(t, db, page2[:3])
+	var pagesUsed int64
+	if err := db.SQL().QueryRowContext(ctx, "PRAGMA page_count").Scan(&pagesUsed); err != nil {
+		t.Fatal(err)
+	}
+	if err := sqldest.ExecWriter(db, fmt.Sprintf("PRAGMA max_page_count = %d", pagesUsed+1)); err != nil {
+		t.Fatal(err)
+	}
+	big := schema.Row{"tenant": "big", "id": int64(1), "day": t0, "bin": make([]byte, 1<<16)}
+	err := db.Upsert(ctx, "wide", big)
+	if err == nil || !strings.Contains(err.Error(), "full") {
+		t.Fatalf("Upsert of a big row into a full database = %v, want a full database", err)
+	}
+	if err := db.Checkpoint(ctx, mark("items", 9)); !errors.Is(err, sqldest.ErrRolledBack) {
+		t.Fatalf("Checkpoint after the failure = %v, want ErrRolledBack", err)
+	}
+	atCheckpoint(t, db, memoryAfter(t, page1), page1[len(page1)-1].st)
+	db.Close()
+	resume(t, path, page1, page2)
+}

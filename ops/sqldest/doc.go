@@ -1,0 +1,147 @@
+// Package sqldest is an [ops.Destination] over database/sql, SQLite by
+// default, that commits the rows of a page and the state covering them in
+// one transaction, so that a crash can neither lose rows nor replay them.
+//
+//	db, err := sqldest.Open(ctx, "warehouse.db", sqldest.Options{})
+//	...
+//	defer db.Close()
+//	sum, err := conn.Run(ctx, db, connector.Options{}) // db is also the state store
+//
+// [Open] opens a SQLite file through modernc.org/sqlite, a pure Go driver
+// (CGO_ENABLED=0 works); [New] takes any *sql.DB with a [Dialect], of
+// which [SQLite] is the one implemented.
+//
+// # Durability protocol
+//
+// The first row operation after a checkpoint begins a write transaction
+// (BEGIN IMMEDIATE in SQLite, which takes the write lock at once). Every
+// operation until the next checkpoint runs in it, from any goroutine: the
+// DB serializes them. [DB.Checkpoint] writes the buffered rows, then the
+// state document into the one row of the table _connector_state, in the
+// same transaction, and commits. So the stored state and the rows it
+// covers become durable at the same instant:
+//
+//   - a crash before the commit loses the rows since the last checkpoint
+//     and the state that would have covered them: the database is exactly
+//     at the last checkpoint, and the connector, resuming from the stored
+//     state, writes those rows again, once;
+//   - a crash after the commit keeps both.
+//
+// Open sets journal_mode=WAL with synchronous=FULL: the commit is on disk
+// when Checkpoint returns, as [ops.Destination] requires. (With
+// synchronous=NORMAL, WAL commits stay atomic, so rows and state would
+// still agree after a power loss, but the last checkpoints could vanish
+// after Checkpoint returned; FULL costs one fsync per checkpoint.)
+//
+// A statement that fails inside the transaction rolls all of it back and
+// drops the connection; from then on Checkpoint and the row operations
+// fail with an error wrapping [ErrRolledBack] until the next
+// [DB.Prepare], the start of a run, since a state saved then would cover
+// rows that are gone. [DB.Close] rolls back the operations since the last
+// checkpoint: no stored state covers them. Statements are never
+// interrupted once started (a cancelled context is checked before), as
+// interrupting one makes SQLite roll back the whole transaction.
+//
+// The DB is a [state.Store]: [DB.Load] reads the stored state, so that the
+// database file alone is enough to resume; with connector.Options.Store
+// nil the runner loads the state from the DB and relies on Checkpoint to
+// save it. A stored state that cannot be decoded is an error wrapping
+// [state.ErrCorrupt] and is never overwritten: Checkpoint and Save refuse
+// to write over a state this DB has not read and decoded.
+//
+// A checkpoint commits every operation received so far. With one table
+// at a time, as the runner syncs by default, each checkpoint falls on a
+// page boundary, so the state covers exactly the rows committed with it.
+// Two cases commit rows ahead of the state, which a resumed run writes
+// again (harmless for upserts): with Concurrency above 1, the rows another
+// table has written of a page it has not committed yet; and the rows a
+// table wrote after its last commit before its Sync failed, which the
+// runner's closing checkpoint commits. No case commits state ahead of its
+// rows.
+//
+// # Tables
+//
+// Prepare creates each table with its columns, the system columns
+// _connector_synced (the UTC time of the last write) and
+// _connector_deleted (0, or 1 for a row deleted or truncated: a soft
+// delete), and PRIMARY KEY over the table's key; and the state table:
+//
+//	CREATE TABLE "_connector_state" (
+//	  "id" INTEGER PRIMARY KEY CHECK ("id" = 1),
+//	  "state" TEXT NOT NULL,       -- the JSON of state.State.Encode
+//	  "updated_at" TEXT NOT NULL   -- UTC, RFC 3339
+//	)
+//
+// Names are quoted, so any table or column name works, reserved words,
+// spaces and quotes included. SQLite ignores the ASCII case of names, so
+// two tables (or two columns of a table) whose names differ only in case
+// are rejected, as is a table named _connector_state.
+//
+// The operations have the semantics of [ops.Memory], which the tests
+// check by running the same random operations through both:
+//
+//   - Upsert: INSERT ... ON CONFLICT (key) DO UPDATE SET every column,
+//     _connector_synced, _connector_deleted = 0.
+//   - Update: UPDATE of the given columns and _connector_synced WHERE the
+//     key AND _connector_deleted = 0; when no row matched (a missing or
+//     deleted row), an upsert of the given columns, the others NULL.
+//   - Delete: UPDATE SET _connector_deleted = 1, _connector_synced WHERE
+//     the key AND _connector_deleted = 0.
+//   - Truncate: the same for every row with _connector_deleted = 0.
+//
+// Upserts are buffered per table and written BatchSize rows at a time
+// with one multi-row INSERT ([DefaultBatchSize] rows, which measured
+// faster than one prepared single-row INSERT per row, and than larger
+// batches); any other operation on the table, a read and a checkpoint
+// write the buffer first. A failure of a buffered upsert is reported by
+// the operation that writes the buffer.
+// Statements are prepared once per table on the DB's connection and
+// reused by every transaction.
+//
+// # Type mapping
+//
+// Each column is declared with a type that names its schema type, then
+// the storage class SQLite's affinity rules give it, so that
+// "sqlite3 file.db .schema" reads well and Prepare can tell the types
+// apart. Values read back are the canonical Go values of [schema.Type]:
+//
+//	schema type     declared type         stored as
+//	STRING          STRING TEXT           TEXT, as is
+//	BOOLEAN         BOOLEAN INTEGER       INTEGER 0 or 1
+//	SHORT           SHORT INTEGER         INTEGER
+//	INT             INT INTEGER           INTEGER
+//	LONG            LONG INTEGER          INTEGER
+//	FLOAT           FLOAT REAL            REAL (a float64: exact)
+//	DOUBLE          DOUBLE REAL           REAL
+//	DECIMAL         DECIMAL TEXT          TEXT, the exact digits ("-12.50")
+//	NAIVE_DATE      NAIVE_DATE TEXT       TEXT 2006-01-02
+//	NAIVE_DATETIME  NAIVE_DATETIME TEXT   TEXT 2006-01-02T15:04:05.000000000
+//	UTC_DATETIME    UTC_DATETIME TEXT     TEXT 2006-01-02T15:04:05.000000000Z
+//	BINARY          BINARY BLOB           BLOB
+//	JSON            JSON TEXT             TEXT, the JSON as given
+//	XML             XML TEXT              TEXT, as is
+//
+// _connector_synced is UTC_DATETIME TEXT and _connector_deleted BOOLEAN
+// INTEGER NOT NULL DEFAULT 0. Times always carry nine fraction digits, so
+// that their text sorts as the times do and SQLite's date functions read
+// them; they must fall in the years 0 to 9999 (a time outside is an
+// error). NULL is NULL in every type; an empty BLOB and an empty TEXT are
+// values, not NULL.
+//
+// # Schema evolution
+//
+// A table that exists is compared with its declaration at Prepare:
+//
+//   - a declared column the table lacks is added with ALTER TABLE ADD
+//     COLUMN; the rows already there hold NULL in it;
+//   - a column the table has but the schema no longer declares is kept
+//     with its data (nothing is dropped); upserts set it to NULL, since
+//     they replace whole rows, and reads ignore it;
+//   - a column whose declared type differs from the one its schema type
+//     maps to, or a primary key that differs (a key column removed, added
+//     or reordered), is an error wrapping [ops.ErrSchemaChange] that
+//     names the table, the column and both types.
+//
+// Prepare's changes run in one transaction: a failing Prepare changes
+// nothing.
+package sqldest

@@ -1,0 +1,28 @@
+package sqldest
+
+import (
+	"context"
+	"errors"
+)
+
+// SetTestHook sets a function run before each statement of a write
+// transaction (what is "begin", "upsert", "update", "delete",
+// "truncate", "state" or "commit"); an error it returns fails the
+// statement.
+func SetTestHook(d *DB, f func(what string) error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.testHook = f
+}
+
+// ExecWriter runs query on the DB's writer connection, for settings of
+// that connection such as SQLite's max_page_count.
+func ExecWriter(d *DB, query string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.conn == nil {
+		return errors.New("no writer connection")
+	}
+	_, err := d.conn.ExecContext(context.Background(), query)
+	return err
+}

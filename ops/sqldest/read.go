@@ -1,0 +1,128 @@
+package sqldest
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/schema"
+)
+
+// Live returns the rows of table not marked deleted, by
+// [schema.Compiled.KeyOf], without the system columns, like
+// [ops.Memory.Live]: each row holds every declared column, nil for NULL,
+// with canonical values. It reads through the DB's own connection, so it
+// sees every operation received, checkpointed or not; other connections
+// see the rows as of the last checkpoint. An undeclared table is an
+// error wrapping [schema.ErrUnknownTable].
+func (d *DB) Live(ctx context.Context, table string) (map[string]schema.Row, error) {
+	out := make(map[string]schema.Row)
+	err := d.read(ctx, table, false, func(key string, row schema.Row) { out[key] = row })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Rows returns every row of table, deleted ones included, with
+// ops.SyncedColumn and ops.DeletedColumn, sorted by key, like
+// [ops.Memory.Rows]. It reads like Live.
+func (d *DB) Rows(ctx context.Context, table string) ([]schema.Row, error) {
+	byKey := make(map[string]schema.Row)
+	err := d.read(ctx, table, true, func(key string, row schema.Row) { byKey[key] = row })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]schema.Row, 0, len(byKey))
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
+		out = append(out, byKey[k])
+	}
+	return out, nil
+}
+
+// read calls fn with each row of table, all of them or the live ones.
+func (d *DB) read(ctx context.Context, name string, all bool, fn func(key string, row schema.Row)) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqldest: reading %q: %w", name, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return fmt.Errorf("sqldest: reading %q: %w", name, ErrClosed)
+	}
+	t := d.tables[name]
+	if t == nil {
+		return fmt.Errorf("sqldest: reading %q: %w", name, schema.ErrUnknownTable)
+	}
+	// Statements run to completion (see write); ctx is checked per row.
+	qctx := context.WithoutCancel(ctx)
+	if err := d.flush(qctx, t); err != nil {
+		d.abort(err)
+		return fmt.Errorf("sqldest: reading %q: %w", name, err)
+	}
+	conn, err := d.writer(ctx)
+	if err != nil {
+		return fmt.Errorf("sqldest: reading %q: taking a connection: %w", name, err)
+	}
+	q := d.dialect.Quote
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for _, c := range t.cols {
+		b.WriteString(q(c.Name))
+		b.WriteString(", ")
+	}
+	fmt.Fprintf(&b, "%s, %s FROM %s", q(ops.SyncedColumn), q(ops.DeletedColumn), q(name))
+	var args []any
+	if !all {
+		fmt.Fprintf(&b, " WHERE %s = %s", q(ops.DeletedColumn), d.dialect.Placeholder(1))
+		args = append(args, d.falseValue)
+	}
+	rows, err := conn.QueryContext(qctx, b.String(), args...)
+	if err != nil {
+		return fmt.Errorf("sqldest: reading %q: %w", name, err)
+	}
+	defer rows.Close()
+	n := len(t.cols)
+	vals := make([]any, n+2)
+	ptrs := make([]any, n+2)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("sqldest: reading %q: %w", name, err)
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return fmt.Errorf("sqldest: reading %q: %w", name, err)
+		}
+		row := make(schema.Row, n+2)
+		for i, c := range t.cols {
+			v, err := d.dialect.Decode(c.Type, vals[i])
+			if err != nil {
+				return fmt.Errorf("sqldest: reading %q: column %q: %w", name, c.Name, err)
+			}
+			row[c.Name] = v
+		}
+		key := t.c.KeyOf(row)
+		if all {
+			for i, sys := range []struct {
+				name string
+				typ  schema.Type
+			}{{ops.SyncedColumn, schema.UTCDateTime}, {ops.DeletedColumn, schema.Boolean}} {
+				v, err := d.dialect.Decode(sys.typ, vals[n+i])
+				if err != nil {
+					return fmt.Errorf("sqldest: reading %q: column %q: %w", name, sys.name, err)
+				}
+				row[sys.name] = v
+			}
+		}
+		fn(key, row)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqldest: reading %q: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package sqldest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/sqldest"
+	"github.com/connectkit/connector/schema"
+)
+
+// edgeRows are rows of wide with edge values of every type.
+func edgeRows() []schema.Row {
+	day := time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)
+	return []schema.Row{
+		{ // largest values
+			"tenant": "max", "id": int64(math.MaxInt64), "day": day,
+			"s": "", "b": true, "sh": int64(math.MaxInt16), "i": int64(math.MaxInt32), "l": int64(math.MaxInt64),
+			"f": float64(math.MaxFloat32), "dbl": math.MaxFloat64,
+			"dec": "123456789012345678901234567890123456789.123456789012345678901234567890",
+			"nd":  time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
+			"ndt": time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+			"utc": time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+			"bin": []byte{0, 0, 0}, "js": json.RawMessage(`{"a":[1,2.50,{"b":null}],"u":"é\u0000"}`),
+			"x": "<x a='1'>&amp;</x>",
+		},
+		{ // smallest values
+			"tenant": "min", "id": int64(math.MinInt64), "day": day,
+			"s": "unicode é 😀 \u2028 nul\x00 tab\t", "b": false,
+			"sh": int64(math.MinInt16), "i": int64(math.MinInt32), "l": int64(math.MinInt64),
+			"f": float64(-math.MaxFloat32), "dbl": math.SmallestNonzeroFloat64,
+			"dec": "-0.000000000000000000000000000000000000000001",
+			"nd":  time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+			"ndt": time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+			"utc": time.Time{},
+			"bin": []byte{}, "js": json.RawMessage(`[]`), "x": "",
+		},
+		{ // zeros and small things
+			"tenant": "", "id": int64(0), "day": time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+			"s": "\xff\xfe not UTF-8", "b": false, "sh": int64(0), "i": int64(-1), "l": int64(1),
+			"f": 0.1, "dbl": -1e-300, "dec": "0", "nd": time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+			"ndt": time.Date(2024, 5, 1, 10, 0, 0, 1, time.UTC),
+			"utc": time.Date(2024, 5, 1, 10, 0, 0, 1, time.UTC),
+			"bin": []byte{0xff, 0, 1}, "js": json.RawMessage(` { "spaced" : "kept" } `), "x": "<x/>",
+		},
+		{ // JSON scalars keep their text
+			"tenant": "json", "id": int64(1), "day": day,
+			"js": json.RawMessage(`1.50`), "dec": "1.50",
+		},
+		{ // every other column NULL
+			"tenant": "null", "id": int64(2), "day": day,
+			"s": nil, "b": nil, "sh": nil, "i": nil, "l": nil, "f": nil, "dbl": nil, "dec": nil,
+			"nd": nil, "ndt": nil, "utc": nil, "bin": nil, "js": nil, "x": nil,
+		},
+	}
+}
+
+func TestTypeRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	mem := ops.NewMemory()
+	db, path := open(t, sqldest.Options{})
+	for _, d := range []ops.Destination{mem, db} {
+		if err := d.Prepare(ctx, []schema.Table{wide}); err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range edgeRows() {
+			apply(t, d, []op{{kind: "upsert", table: "wide", row: row}})
+		}
+		apply(t, d, []op{{kind: "checkpoint", st: mark("wide", 1)}})
+	}
+	want := mem.Live("wide")
+	if len(want) != len(edgeRows()) {
+		t.Fatalf("Memory holds %d rows, want %d", len(want), len(edgeRows()))
+	}
+	if diff := cmp.Diff(want, live(t, db, "wide")); diff != "" {
+		t.Errorf("Live mismatch (-want +got):\n%s", diff)
+	}
+	// The empty BINARY is a value, not NULL, and so is the zero time.
+	if got := live(t, db, "wide")[wide.KeyOf(schema.Row{"tenant": "min", "id": int64(math.MinInt64), "day": time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)})]; got["bin"] == nil || got["utc"] == nil {
+		t.Errorf("empty BINARY or zero UTC_DATETIME read back as NULL: %v", got)
+	}
+
+	// Another connection, after a reopen, reads the same.
+	db.Close()
+	db2 := reopen(t, path, sqldest.Options{})
+	if err := db2.Prepare(ctx, []schema.Table{wide}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, live(t, db2, "wide")); diff != "" {
+		t.Errorf("Live after reopening mismatch (-want +got):\n%s", diff)
+	}
+
+	// The declared types and the storage classes.
+	declared := map[string]string{}
+	r, err := db2.SQL().QueryContext(ctx, `SELECT name, type FROM pragma_table_info('wide')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		var name, typ string
+		if err := r.Scan(&name, &typ); err != nil {
+			t.Fatal(err)
+		}
+		declared[name] = typ
+	}
+	r.Close()
+	for _, c := range wide.Columns {
+		if want := (sqldest.SQLite{}).ColumnType(c.Type); declared[c.Name] != want || !strings.HasPrefix(want, c.Type.String()+" ") {
+			t.Errorf("column %q declared as %q, want %q starting with %v", c.Name, declared[c.Name], want, c.Type)
+		}
+	}
+	if declared[ops.SyncedColumn] != "UTC_DATETIME TEXT" || declared[ops.DeletedColumn] != "BOOLEAN INTEGER" {
+		t.Errorf("system columns declared as %q and %q", declared[ops.SyncedColumn], declared[ops.DeletedColumn])
+	}
+	var classes, utcText, ndtText string
+	var julian float64
+	err = db2.SQL().QueryRowContext(ctx, `SELECT typeof(s)||typeof(b)||typeof(sh)||typeof(l)||typeof(f)||typeof(dbl)||typeof(dec)||typeof(nd)||typeof(utc)||typeof(bin)||typeof(js)||typeof(_connector_deleted),
+		utc, ndt, julianday(utc) FROM wide WHERE tenant = ''`).Scan(&classes, &utcText, &ndtText, &julian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "textintegerintegerintegerrealrealtexttexttextblobtextinteger"; classes != want {
+		t.Errorf("storage classes %s, want %s", classes, want)
+	}
+	if utcText != "2024-05-01T10:00:00.000000001Z" || ndtText != "2024-05-01T10:00:00.000000001" {
+		t.Errorf("time texts %q and %q", utcText, ndtText)
+	}
+	if math.Abs(julian-2460431.916666667) > 1e-6 {
+		t.Errorf("julianday(utc) = %v: SQLite cannot read the time text", julian)
+	}
+}
+
+func TestEncodeErrors(t *testing.T) {
+	ctx := context.Background()
+	d := sqldest.SQLite{}
+	for _, tc := range []struct {
+		typ schema.Type
+		v   any
+	}{
+		{schema.String, 1}, {schema.Boolean, "true"}, {schema.Long, 1.5}, {schema.Double, int64(1)},
+		{schema.UTCDateTime, "2024-01-01"}, {schema.UTCDateTime, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{schema.NaiveDate, time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}, {schema.Binary, "x"}, {schema.JSON, 1},
+	} {
+		if _, err := d.Encode(tc.typ, tc.v); !errors.Is(err, schema.ErrWrongType) {
+			t.Errorf("Encode(%v, %#v) = %v, want ErrWrongType", tc.typ, tc.v, err)
+		}
+	}
+	if _, err := d.Encode(schema.Type(99), "x"); err == nil {
+		t.Error("Encode of an invalid type succeeded")
+	}
+	for _, tc := range []struct {
+		typ schema.Type
+		v   any
+	}{
+		{schema.Boolean, int64(2)}, {schema.Short, int64(40000)}, {schema.Int, int64(math.MaxInt64)},
+		{schema.Float, 1e300}, {schema.JSON, "{"}, {schema.UTCDateTime, "yesterday"}, {schema.Long, "1"},
+	} {
+		if _, err := d.Decode(tc.typ, tc.v); err == nil {
+			t.Errorf("Decode(%v, %#v) succeeded", tc.typ, tc.v)
+		}
+	}
+	// A time the text form cannot hold fails the operation, not the
+	// transaction.
+	db, _ := open(t, sqldest.Options{})
+	if err := db.Prepare(ctx, []schema.Table{wide}); err != nil {
+		t.Fatal(err)
+	}
+	far := schema.Row{"tenant": "a", "id": int64(1), "day": time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if err := db.Upsert(ctx, "wide", far); !errors.Is(err, schema.ErrWrongType) || !strings.Contains(err.Error(), `upsert into "wide"`) {
+		t.Errorf("Upsert of year 10000 = %v, want ErrWrongType", err)
+	}
+	apply(t, db, []op{
+		{kind: "upsert", table: "wide", row: schema.Row{"tenant": "a", "id": int64(1), "day": t0}},
+		{kind: "checkpoint", st: mark("wide", 1)},
+	})
+	if n := len(live(t, db, "wide")); n != 1 {
+		t.Errorf("rows = %d, want 1", n)
+	}
+}
