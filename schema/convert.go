@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -436,22 +437,47 @@ func toJSON(v any) (any, bool, error) {
 		if x == nil {
 			return nil, false, nil
 		}
-		if !json.Valid(x) {
-			return nil, false, wrongType("not valid JSON", nil)
+		c, err := compactJSON(x)
+		if err != nil {
+			return nil, false, err
 		}
-		return v, true, nil
+		if len(c) == len(x) {
+			return v, true, nil
+		}
+		return json.RawMessage(c), false, nil
 	case []byte:
 		if x == nil {
 			return nil, false, nil
 		}
-		if !json.Valid(x) {
-			return nil, false, wrongType("not valid JSON", nil)
+		c, err := compactJSON(x)
+		if err != nil {
+			return nil, false, err
 		}
-		return json.RawMessage(x), false, nil
+		return json.RawMessage(c), false, nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, false, wrongType("cannot encode as JSON", err)
 	}
 	return json.RawMessage(b), false, nil
+}
+
+// compactJSON checks JSON text and removes its insignificant white space,
+// so that every destination stores one text for one value (a JSON Lines
+// file cannot hold a newline). Text without white space comes back as is.
+func compactJSON(b []byte) ([]byte, error) {
+	if !bytes.ContainsAny(b, " \t\r\n") {
+		if !json.Valid(b) {
+			return nil, wrongType("not valid JSON", nil)
+		}
+		return b, nil
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return nil, wrongType("not valid JSON", nil)
+	}
+	if buf.Len() == len(b) {
+		return b, nil // the white space was in strings
+	}
+	return buf.Bytes(), nil
 }

@@ -231,7 +231,8 @@ func convCases() []convCase {
 
 		// JSON
 		{col: "json", in: json.RawMessage(`{"a":1}`), want: json.RawMessage(`{"a":1}`)},
-		{col: "json", in: json.RawMessage(` [1, 2] `), want: json.RawMessage(` [1, 2] `)},
+		{col: "json", in: json.RawMessage(` [1, 2] `), want: json.RawMessage(`[1,2]`)},          // compacted
+		{col: "json", in: []byte("{\"a b\": \" x \"}"), want: json.RawMessage(`{"a b":" x "}`)}, // spaces in strings stay,
 		{col: "json", in: json.RawMessage(`{`), err: ErrWrongType},
 		{col: "json", in: []byte(`[1,2]`), want: json.RawMessage(`[1,2]`)},
 		{col: "json", in: []byte("nope"), err: ErrWrongType},
