@@ -176,6 +176,49 @@ func BenchmarkPaginatorVsLoop(b *testing.B) {
 				b.ReportMetric(rate/loopRate, "x-loop")
 			}
 		})
+		// paired alternates the two in each iteration, so that drift in
+		// the machine's speed falls on both alike: its x-loop is the
+		// figure to quote.
+		b.Run(fmt.Sprintf("size=%d/paired", size), func(b *testing.B) {
+			src := benchSource(client, srv.URL)
+			var loopTime, pagTime time.Duration
+			walkLoop := func() {
+				start := time.Now()
+				if n, err := handLoop(ctx, client, srv.URL, size); err != nil || n != users {
+					b.Fatalf("handLoop = %d, %v; want %d", n, err, users)
+				}
+				loopTime += time.Since(start)
+			}
+			walkPaginator := func() {
+				start := time.Now()
+				n := 0
+				for _, err := range paginate.New(src, paginate.Offset(size)).All(ctx) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				pagTime += time.Since(start)
+				if n != users {
+					b.Fatalf("paginator yielded %d, want %d", n, users)
+				}
+			}
+			for i := 0; b.Loop(); i++ {
+				// Alternate which goes first, so that neither always pays
+				// for the garbage of the other.
+				if i%2 == 0 {
+					walkLoop()
+					walkPaginator()
+				} else {
+					walkPaginator()
+					walkLoop()
+				}
+			}
+			records := float64(users * b.N)
+			b.ReportMetric(records/loopTime.Seconds(), "loop-records/s")
+			b.ReportMetric(records/pagTime.Seconds(), "paginator-records/s")
+			b.ReportMetric(loopTime.Seconds()/pagTime.Seconds(), "x-loop")
+		})
 	}
 }
 
