@@ -36,10 +36,12 @@ func trialCount(t *testing.T) int {
 
 var quietLogger = slog.New(slog.DiscardHandler)
 
-// hookTransport calls before for each request, then sends it.
+// hookTransport calls before for each request, then sends it, and counts
+// the answers that were not a 200 (5xx, 429, resets).
 type hookTransport struct {
 	base   http.RoundTripper
 	n      atomic.Int64
+	faults atomic.Int64
 	before func(n int64, r *http.Request) error
 }
 
@@ -50,7 +52,11 @@ func (h *hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	return h.base.RoundTrip(r)
+	resp, err := h.base.RoundTrip(r)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		h.faults.Add(1)
+	}
+	return resp, err
 }
 
 // trialAPI is the users connector's API over mock, with fast retries and a
@@ -118,7 +124,7 @@ func syncUntilDone(ctx context.Context, c *connector.Connector, dest ops.Destina
 func TestTrialsFaults(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	n := trialCount(t)
-	var lostRows, failedRuns, requests int
+	var lostRows, failedRuns, requests, faults int
 	for trial := range n {
 		rnd := rand.New(rand.NewPCG(uint64(trial), 1))
 		strategy := []string{"offset", "keyset"}[rnd.IntN(2)]
@@ -127,11 +133,14 @@ func TestTrialsFaults(t *testing.T) {
 			RateLimitRate:  rnd.Float64() * 0.05,
 			RetryAfterDate: rnd.IntN(2) == 0,
 			ResetRate:      rnd.Float64() * 0.05,
+			MalformedRate:  rnd.Float64() * 0.03,
 			Latency:        time.Duration(rnd.IntN(300)) * time.Microsecond,
 		}})
-		api := trialAPI(mock, rnd, strategy, &hookTransport{})
+		hook := &hookTransport{}
+		api := trialAPI(mock, rnd, strategy, hook)
 		dest := ops.NewMemory()
 		failed := syncUntilDone(context.Background(), api.Connector(), dest, 5)
+		faults += int(hook.faults.Load())
 		failedRuns += len(failed)
 		requests += int(mock.Requests())
 		lost, stale, diff := diffRows(mock, dest.Live("user"))
@@ -142,7 +151,8 @@ func TestTrialsFaults(t *testing.T) {
 		}
 		mock.Close()
 	}
-	t.Logf("faults: %d trials, %d requests, %d runs that gave up and were resumed, %d rows lost or wrong", n, requests, failedRuns, lostRows)
+	t.Logf("faults: %d trials, %d requests, %d answered with a 5xx, a 429 or a reset (malformed bodies besides), %d runs that gave up and were resumed, %d rows lost or wrong",
+		n, requests, faults, failedRuns, lostRows)
 }
 
 // failingDest fails its failAt-th row operation, as a destination whose
