@@ -232,27 +232,27 @@ func (d *Dir) usable() error {
 
 // Upsert appends an upsert of row to the table's log.
 func (d *Dir) Upsert(ctx context.Context, table string, row schema.Row) error {
-	return d.apply(ctx, opUpsert, table, row)
+	return d.apply(ctx, OpUpsert, table, row)
 }
 
 // Update appends an update of the columns of row, which holds the key, to
 // the table's log.
 func (d *Dir) Update(ctx context.Context, table string, row schema.Row) error {
-	return d.apply(ctx, opUpdate, table, row)
+	return d.apply(ctx, OpUpdate, table, row)
 }
 
 // Delete appends a delete of the row with the key in keys to the table's
 // log.
 func (d *Dir) Delete(ctx context.Context, table string, keys schema.Row) error {
-	return d.apply(ctx, opDelete, table, keys)
+	return d.apply(ctx, OpDelete, table, keys)
 }
 
 // Truncate appends a truncate to the table's log.
 func (d *Dir) Truncate(ctx context.Context, table string) error {
-	return d.apply(ctx, opTruncate, table, nil)
+	return d.apply(ctx, OpTruncate, table, nil)
 }
 
-func (d *Dir) apply(ctx context.Context, k opKind, table string, row schema.Row) error {
+func (d *Dir) apply(ctx context.Context, k Kind, table string, row schema.Row) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("ops: %v in table %q: %w", k, table, err)
 	}
@@ -272,7 +272,7 @@ func (d *Dir) apply(ctx context.Context, k opKind, table string, row schema.Row)
 	var encoded []byte
 	if k.hasRow() {
 		var err error
-		if row, err = k.normalize(t, row); err != nil {
+		if row, err = k.Normalize(t, row); err != nil {
 			return fmt.Errorf("ops: %v in table %q: %w", k, table, err)
 		}
 		buf := d.rowBuf()
@@ -293,7 +293,7 @@ func (d *Dir) apply(ctx context.Context, k opKind, table string, row schema.Row)
 		return fmt.Errorf("ops: %v in table %q: %w", k, table, err)
 	}
 	s := d.summary[table]
-	s.count(k)
+	s.Count(k)
 	d.summary[table] = s
 	return nil
 }

@@ -44,7 +44,7 @@ const (
 
 // appendLine appends the line of an operation: kind k written at at,
 // with row, the JSON object of appendRow (nil for a truncate).
-func appendLine(b []byte, k opKind, at time.Time, row []byte) []byte {
+func appendLine(b []byte, k Kind, at time.Time, row []byte) []byte {
 	b = appendLineHead(b, k, at, row != nil)
 	b = append(b, row...)
 	return append(b, lineEnd...)
@@ -55,7 +55,7 @@ const lineEnd = "}\n"
 
 // appendLineHead appends the beginning of a line, up to where the row
 // goes; the row, if any, and lineEnd complete it.
-func appendLineHead(b []byte, k opKind, at time.Time, hasRow bool) []byte {
+func appendLineHead(b []byte, k Kind, at time.Time, hasRow bool) []byte {
 	b = append(b, `{"op":"`...)
 	b = append(b, k.String()...)
 	b = append(b, `","at":"`...)
@@ -220,7 +220,7 @@ func appendString(b []byte, s string) []byte {
 
 // line is a decoded log line.
 type line struct {
-	op  opKind
+	op  Kind
 	at  time.Time
 	row json.RawMessage // the row object; nil for a truncate
 }
@@ -283,7 +283,7 @@ func decodeLine(data []byte) (line, error) {
 // of table, with the Normalize method for k. Numbers are read as
 // json.Number, so that integers keep every digit; a JSON column keeps
 // its JSON text.
-func decodeRow(table *schema.Compiled, k opKind, data json.RawMessage) (schema.Row, error) {
+func decodeRow(table *schema.Compiled, k Kind, data json.RawMessage) (schema.Row, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil {
 		return nil, fmt.Errorf("invalid row: %w", err)
@@ -297,7 +297,7 @@ func decodeRow(table *schema.Compiled, k opKind, data json.RawMessage) (schema.R
 		}
 		row[name] = v
 	}
-	return k.normalize(table, row)
+	return k.Normalize(table, row)
 }
 
 // decodeValue decodes one JSON value of a column of type t into a value

@@ -88,9 +88,9 @@ func TestDecodeLine(t *testing.T) {
 		want    line
 		wantErr string
 	}{
-		{in: `{"op":"upsert","at":"2024-05-01T10:00:00Z","row":{"id":1}}`, want: line{op: opUpsert, at: at, row: json.RawMessage(`{"id":1}`)}},
-		{in: `{"row":{"id":1},"at":"2024-05-01T12:00:00+02:00","op":"delete"}`, want: line{op: opDelete, at: at, row: json.RawMessage(`{"id":1}`)}},
-		{in: ` {"op":"truncate","at":"2024-05-01T10:00:00Z"} `, want: line{op: opTruncate, at: at}},
+		{in: `{"op":"upsert","at":"2024-05-01T10:00:00Z","row":{"id":1}}`, want: line{op: OpUpsert, at: at, row: json.RawMessage(`{"id":1}`)}},
+		{in: `{"row":{"id":1},"at":"2024-05-01T12:00:00+02:00","op":"delete"}`, want: line{op: OpDelete, at: at, row: json.RawMessage(`{"id":1}`)}},
+		{in: ` {"op":"truncate","at":"2024-05-01T10:00:00Z"} `, want: line{op: OpTruncate, at: at}},
 		{in: `{"op":"truncate","at":"2024-05-01T10:00:00Z","row":null}`, wantErr: `truncate with "row"`},
 		{in: `{"op":"upsert","at":"2024-05-01T10:00:00Z","row":null}`, wantErr: `upsert without "row"`},
 		{in: `{"op":"update","at":"2024-05-01T10:00:00Z"}`, wantErr: `update without "row"`},

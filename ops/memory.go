@@ -90,26 +90,26 @@ func (m *Memory) Prepare(ctx context.Context, tables []schema.Table) error {
 
 // Upsert stores a copy of row, replacing any row with its key.
 func (m *Memory) Upsert(ctx context.Context, table string, row schema.Row) error {
-	return m.apply(ctx, opUpsert, table, row)
+	return m.apply(ctx, OpUpsert, table, row)
 }
 
 // Update merges a copy of row, which holds the key, into the row with
 // its key.
 func (m *Memory) Update(ctx context.Context, table string, row schema.Row) error {
-	return m.apply(ctx, opUpdate, table, row)
+	return m.apply(ctx, OpUpdate, table, row)
 }
 
 // Delete marks the row with the key in keys as deleted.
 func (m *Memory) Delete(ctx context.Context, table string, keys schema.Row) error {
-	return m.apply(ctx, opDelete, table, keys)
+	return m.apply(ctx, OpDelete, table, keys)
 }
 
 // Truncate marks every row of table as deleted.
 func (m *Memory) Truncate(ctx context.Context, table string) error {
-	return m.apply(ctx, opTruncate, table, nil)
+	return m.apply(ctx, OpTruncate, table, nil)
 }
 
-func (m *Memory) apply(ctx context.Context, k opKind, table string, row schema.Row) error {
+func (m *Memory) apply(ctx context.Context, k Kind, table string, row schema.Row) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("ops: %v in table %q: %w", k, table, err)
 	}
@@ -121,7 +121,7 @@ func (m *Memory) apply(ctx context.Context, k opKind, table string, row schema.R
 	}
 	if k.hasRow() {
 		var err error
-		if row, err = k.normalize(t, row); err != nil {
+		if row, err = k.Normalize(t, row); err != nil {
 			return fmt.Errorf("ops: %v in table %q: %w", k, table, err)
 		}
 	}
@@ -129,7 +129,7 @@ func (m *Memory) apply(ctx context.Context, k opKind, table string, row schema.R
 	defer m.mu.Unlock()
 	m.rows[table].apply(k, row, m.now())
 	s := m.summary[table]
-	s.count(k)
+	s.Count(k)
 	m.summary[table] = s
 	return nil
 }

@@ -6,29 +6,32 @@ import (
 	"github.com/connectkit/connector/schema"
 )
 
-// opKind is one of the row operations of a [Destination].
-type opKind uint8
+// Kind is one of the row operations of a [Destination]. Destinations
+// share it so that they count and check operations alike.
+type Kind uint8
 
+// The row operations.
 const (
-	opUpsert opKind = iota + 1
-	opUpdate
-	opDelete
-	opTruncate
+	OpUpsert Kind = iota + 1
+	OpUpdate
+	OpDelete
+	OpTruncate
 )
 
-var opNames = [...]string{opUpsert: "upsert", opUpdate: "update", opDelete: "delete", opTruncate: "truncate"}
+var opNames = [...]string{OpUpsert: "upsert", OpUpdate: "update", OpDelete: "delete", OpTruncate: "truncate"}
 
-// String returns the name of k as the log lines of a Dir carry it.
-func (k opKind) String() string {
-	if k >= opUpsert && k <= opTruncate {
+// String returns the name of k as the log lines of a Dir carry it:
+// "upsert", "update", "delete" or "truncate".
+func (k Kind) String() string {
+	if k >= OpUpsert && k <= OpTruncate {
 		return opNames[k]
 	}
 	return "invalid"
 }
 
-// parseOp returns the opKind named s.
-func parseOp(s string) (opKind, bool) {
-	for k := opUpsert; k <= opTruncate; k++ {
+// parseOp returns the Kind named s.
+func parseOp(s string) (Kind, bool) {
+	for k := OpUpsert; k <= OpTruncate; k++ {
 		if opNames[k] == s {
 			return k, true
 		}
@@ -37,47 +40,47 @@ func parseOp(s string) (opKind, bool) {
 }
 
 // hasRow reports whether an operation of kind k carries a row.
-func (k opKind) hasRow() bool { return k != opTruncate }
+func (k Kind) hasRow() bool { return k != OpTruncate }
 
-// normalize checks row for an operation of kind k on table and converts
+// Normalize checks row for an operation of kind k on table and converts
 // it in place: a full row for an upsert, a partial row for an update, the
-// keys for a delete.
-func (k opKind) normalize(table *schema.Compiled, row schema.Row) (schema.Row, error) {
+// keys for a delete. A truncate has no row.
+func (k Kind) Normalize(table *schema.Compiled, row schema.Row) (schema.Row, error) {
 	switch k {
-	case opUpsert:
+	case OpUpsert:
 		return table.Normalize(row)
-	case opUpdate:
+	case OpUpdate:
 		return table.NormalizePartial(row)
-	case opDelete:
+	case OpDelete:
 		return table.NormalizeKeys(row)
 	}
 	return row, nil
 }
 
 // apply applies an operation of kind k with its normalized row to s.
-func (s *rowSet) apply(k opKind, row schema.Row, at time.Time) {
+func (s *rowSet) apply(k Kind, row schema.Row, at time.Time) {
 	switch k {
-	case opUpsert:
+	case OpUpsert:
 		s.upsert(row, at)
-	case opUpdate:
+	case OpUpdate:
 		s.update(row, at)
-	case opDelete:
+	case OpDelete:
 		s.delete(row, at)
-	case opTruncate:
+	case OpTruncate:
 		s.truncate(at)
 	}
 }
 
-// count adds an operation of kind k to s.
-func (s *Summary) count(k opKind) {
+// Count adds an operation of kind k to s.
+func (s *Summary) Count(k Kind) {
 	switch k {
-	case opUpsert:
+	case OpUpsert:
 		s.Upserts++
-	case opUpdate:
+	case OpUpdate:
 		s.Updates++
-	case opDelete:
+	case OpDelete:
 		s.Deletes++
-	case opTruncate:
+	case OpTruncate:
 		s.Truncates++
 	}
 }

@@ -123,24 +123,14 @@ func (t *table) dropPending() {
 	t.pending = 0
 }
 
-// opKind is a row operation.
-type opKind uint8
-
-const (
-	opUpsert opKind = iota + 1
-	opUpdate
-	opDelete
-	opTruncate
-)
-
 // what returns the operation as error messages name it.
-func (k opKind) what(table string) string {
+func what(k ops.Kind, table string) string {
 	switch k {
-	case opUpsert:
+	case ops.OpUpsert:
 		return fmt.Sprintf("upsert into %q", table)
-	case opUpdate:
+	case ops.OpUpdate:
 		return fmt.Sprintf("update of %q", table)
-	case opDelete:
+	case ops.OpDelete:
 		return fmt.Sprintf("delete from %q", table)
 	}
 	return fmt.Sprintf("truncate of %q", table)
@@ -156,96 +146,79 @@ func (e *execError) Unwrap() error { return e.err }
 // Upsert writes row, replacing any row with its key, and marks it live.
 // With BatchSize above 1 the row is buffered; see [Options].
 func (d *DB) Upsert(ctx context.Context, table string, row schema.Row) error {
-	return d.write(ctx, opUpsert, table, row)
+	return d.write(ctx, ops.OpUpsert, table, row)
 }
 
 // Update sets the columns of row, which holds the key, in the live row
 // with its key; if there is none, or it is marked deleted, the row
 // becomes the given columns, the others NULL.
 func (d *DB) Update(ctx context.Context, table string, row schema.Row) error {
-	return d.write(ctx, opUpdate, table, row)
+	return d.write(ctx, ops.OpUpdate, table, row)
 }
 
 // Delete marks the live row with the key in keys as deleted; a missing
 // or deleted row is left as it is.
 func (d *DB) Delete(ctx context.Context, table string, keys schema.Row) error {
-	return d.write(ctx, opDelete, table, keys)
+	return d.write(ctx, ops.OpDelete, table, keys)
 }
 
 // Truncate marks every live row of table as deleted.
 func (d *DB) Truncate(ctx context.Context, table string) error {
-	return d.write(ctx, opTruncate, table, nil)
+	return d.write(ctx, ops.OpTruncate, table, nil)
 }
 
 // write runs one row operation in the open transaction, opening one if
 // needed. The row is checked with the table's schema and normalized in
 // place (the DB owns it, as ops.Destination says).
-func (d *DB) write(ctx context.Context, k opKind, name string, row schema.Row) error {
+func (d *DB) write(ctx context.Context, k ops.Kind, name string, row schema.Row) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqldest: %s: %w", k.what(name), err)
+		return fmt.Errorf("sqldest: %s: %w", what(k, name), err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
-		return fmt.Errorf("sqldest: %s: %w", k.what(name), ErrClosed)
+		return fmt.Errorf("sqldest: %s: %w", what(k, name), ErrClosed)
 	}
 	t := d.tables[name]
 	if t == nil {
-		return fmt.Errorf("sqldest: %s: %w", k.what(name), schema.ErrUnknownTable)
+		return fmt.Errorf("sqldest: %s: %w", what(k, name), schema.ErrUnknownTable)
 	}
 	if d.failed != nil {
-		return fmt.Errorf("sqldest: %s: %w", k.what(name), d.rolledBack())
+		return fmt.Errorf("sqldest: %s: %w", what(k, name), d.rolledBack())
 	}
-	var err error
-	switch k {
-	case opUpsert:
-		row, err = t.c.Normalize(row)
-	case opUpdate:
-		row, err = t.c.NormalizePartial(row)
-	case opDelete:
-		row, err = t.c.NormalizeKeys(row)
-	}
+	row, err := k.Normalize(t.c, row)
 	if err != nil {
-		return fmt.Errorf("sqldest: %s: %w", k.what(name), err)
+		return fmt.Errorf("sqldest: %s: %w", what(k, name), err)
 	}
 	at, err := d.dialect.Encode(schema.UTCDateTime, d.now())
 	if err != nil {
-		return fmt.Errorf("sqldest: %s: the time of the write: %w", k.what(name), err)
+		return fmt.Errorf("sqldest: %s: the time of the write: %w", what(k, name), err)
 	}
 	// Statements run to completion once started: interrupting one would
 	// roll back the whole transaction in SQLite.
 	ctx = context.WithoutCancel(ctx)
 	if err := d.begin(ctx); err != nil {
-		return fmt.Errorf("sqldest: %s: %w", k.what(name), err)
+		return fmt.Errorf("sqldest: %s: %w", what(k, name), err)
 	}
 	switch k {
-	case opUpsert:
+	case ops.OpUpsert:
 		err = d.upsert(ctx, t, row, at)
-	case opUpdate:
+	case ops.OpUpdate:
 		err = d.update(ctx, t, row, at)
-	case opDelete:
+	case ops.OpDelete:
 		err = d.delete(ctx, t, row, at)
-	case opTruncate:
+	case ops.OpTruncate:
 		err = d.truncate(ctx, t, at)
 	}
 	if err != nil {
 		if ee := (*execError)(nil); errors.As(err, &ee) {
 			d.abort(err)
 		}
-		return fmt.Errorf("sqldest: %s: %w", k.what(name), err)
+		return fmt.Errorf("sqldest: %s: %w", what(k, name), err)
 	}
 	d.txOps++
 	s := d.summary[name]
-	switch k {
-	case opUpsert:
-		s.Upserts++
-	case opUpdate:
-		s.Updates++
-	case opDelete:
-		s.Deletes++
-	case opTruncate:
-		s.Truncates++
-	}
+	s.Count(k)
 	d.summary[name] = s
 	return nil
 }
