@@ -408,6 +408,42 @@ func TestPriorityFirstWithOldest(t *testing.T) {
 	}
 }
 
+func TestPriorityFirstRecentReachesOldest(t *testing.T) {
+	const day = 24 * time.Hour
+	api := newFakeAPI(20, 1, day)
+	now := t0.Add(20 * day)
+	var windows []connector.Window
+	c := &connector.Connector{Name: "users", Tables: []connector.Table{{Table: userTable,
+		Sync: func(ctx context.Context, s *connector.Sync) error {
+			return connector.Incremental[user]{
+				Pages: func(w connector.Window) *paginate.Paginator[user] {
+					windows = append(windows, w)
+					return api.pages(w, 5)
+				},
+				Key:           user.key,
+				PriorityFirst: &connector.PriorityFirst{Recent: 30 * day, Oldest: t0.Add(-5 * day)},
+			}.Sync(ctx, s, func(ctx context.Context, u user) error { return s.Upsert(ctx, u.row()) })
+		}}}}
+	dest := ops.NewMemory()
+	o := quiet()
+	o.Now = func() time.Time { return now }
+	if _, err := c.Run(context.Background(), dest, o); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range windows {
+		if !w.Until.IsZero() && !w.Since.Before(w.Until) {
+			t.Errorf("asked the source for the empty or inverted window %v", w)
+		}
+	}
+	st, _ := dest.Load(context.Background())
+	if h := st.Tables["user"].History; h == nil || !h.Done {
+		t.Errorf("history = %+v, want done: the recent window reaches past Oldest", h)
+	}
+	if got := len(dest.Live("user")); got != 20 {
+		t.Errorf("rows = %d, want 20", got)
+	}
+}
+
 // failingStore saves to a file, but "crashes" on a chosen save: the
 // destination has made the operations durable, the state is not written.
 type failingStore struct {

@@ -122,6 +122,11 @@ func (inc Incremental[T]) history(ctx context.Context, s *Sync, st *state.Table,
 			return nil
 		}
 		h := st.History
+		if !pf.Oldest.IsZero() && !h.Until.After(pf.Oldest) {
+			// The recent window already reaches back to Oldest.
+			h.Done = true
+			return s.Commit(ctx, *st)
+		}
 		lo := h.Until.Add(-step)
 		if !pf.Oldest.IsZero() && lo.Before(pf.Oldest) {
 			lo = pf.Oldest
