@@ -273,6 +273,12 @@ func TestLoops(t *testing.T) {
 			want:     []int{1},
 		},
 		{
+			name:     "keyset page without a key",
+			strategy: paginate.Keyset(2, func(i int) string { return map[bool]string{true: fmt.Sprint(i), false: ""}[i > 0] }),
+			pages:    []paginate.Page[int]{p([]int{1, 2}, "", 0), p([]int{0, 0}, "", 0)},
+			want:     []int{1, 2, 0, 0},
+		},
+		{
 			name:     "offset empty page that says more",
 			strategy: paginate.Offset(2),
 			pages:    []paginate.Page[int]{p([]int{1, 2}, "", paginate.Yes), p(nil, "", paginate.Yes)},
@@ -297,6 +303,31 @@ func TestLoops(t *testing.T) {
 				t.Errorf("PageError.Page = %d, want %d", pe.Page, len(tt.pages)+1)
 			}
 		})
+	}
+}
+
+func TestKeysetSkipsItemsWithoutKey(t *testing.T) {
+	// Item 0 stands for a record missing its sort key: the position after
+	// a page is the key of its last item that has one.
+	key := func(i int) string {
+		if i%10 == 0 {
+			return ""
+		}
+		return memsource.IntKey(i)
+	}
+	items := []int{1, 2, 10, 3, 20, 4, 5}
+	src := &scripted[int]{pages: []paginate.Page[int]{
+		{Items: []int{1, 2, 10}}, {Items: []int{3, 20}}, {Items: []int{4, 5}}, {},
+	}}
+	got, errs := collect(paginate.New(src, paginate.Keyset(3, key)).All(context.Background()))
+	if len(errs) != 0 || !slices.Equal(got, items) {
+		t.Fatalf("All() = %v, %v; want %v", got, errs, items)
+	}
+	want := []string{"", memsource.IntKey(2), memsource.IntKey(3), memsource.IntKey(5)}
+	for i, c := range src.asked {
+		if c.Key != want[i] {
+			t.Errorf("fetch %d at key %q, want %q", i+1, c.Key, want[i])
+		}
 	}
 }
 

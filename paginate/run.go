@@ -138,8 +138,16 @@ func (r *run[T]) advance(n int, c Cursor, pg Page[T]) (next Cursor, end bool, lo
 		next.Token = pg.Next
 		more = more || pg.Next != ""
 	case KindKeyset:
-		if got > 0 {
-			next.Key = r.p.key(pg.Items[got-1])
+		// The position is the key of the last item that has one: an item
+		// missing its sort key is yielded, but cannot be paged after.
+		for i := got - 1; i >= 0; i-- {
+			if k := r.p.key(pg.Items[i]); k != "" {
+				next.Key = k
+				break
+			}
+		}
+		if got > 0 && next.Key == c.Key && !r.p.opts.AllowRepeats {
+			return next, false, fmt.Errorf("%w: no item of page %d has a keyset key after the current one", ErrCursorLoop, n)
 		}
 	}
 	if hasPos && pg.Total > 0 {

@@ -112,6 +112,11 @@ func Token() Strategy {
 // encoded so that the Source can parse it back. Keyset paging neither skips
 // nor repeats items while the collection changes. It ends on an empty page
 // or on HasMore [No].
+//
+// key may return "" for an item that lacks its sort key (a record with a
+// missing field): the item is yielded, and the position is the key of the
+// last item of the page that has one. A page of items none of which has a
+// new key ends the run with [ErrCursorLoop].
 func Keyset[T any](limit int, key func(T) string) Strategy {
 	return Strategy{kind: KindKeyset, limit: limit, stop: StopEmpty | StopHasMore, key: key}
 }

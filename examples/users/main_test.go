@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"log/slog"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -13,8 +14,10 @@ import (
 	"go.uber.org/goleak"
 	_ "modernc.org/sqlite"
 
+	"github.com/connectkit/connector"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/paginate/httpsource"
 )
 
 // runMain runs the command with args and returns what it printed.
@@ -129,5 +132,35 @@ func TestBadFlags(t *testing.T) {
 		if err := run(context.Background(), args, &stdout, &stderr); err == nil {
 			t.Errorf("run(%q) = nil, want an error", args)
 		}
+	}
+}
+
+func TestInvalidRecordsAreSkippedAndCounted(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	for _, strategy := range []string{"offset", "keyset"} {
+		t.Run(strategy, func(t *testing.T) {
+			srv := mockapi.NewServer(mockapi.Options{Users: 400, Faults: mockapi.Faults{MissingFieldRate: 0.1}})
+			defer srv.Close()
+			var logs bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&logs, nil))
+			api := &API{Client: &httpsource.Client{Logger: logger}, BaseURL: srv.URL, PageSize: 30, Strategy: strategy, Logger: logger}
+			dest := ops.NewMemory()
+			sum, err := api.Connector().Run(context.Background(), dest, connector.Options{Logger: logger, Progress: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts, _ := sum.Table("user")
+			// Keyset paging reads a record without its key again at the
+			// start of the next page, so it may be skipped twice.
+			if all := ts.Skipped + ts.Upserts; ts.Skipped == 0 || all < 400 || strategy == "offset" && all != 400 {
+				t.Errorf("summary = %d upserts, %d skipped; want some skipped and 400 in all", ts.Upserts, ts.Skipped)
+			}
+			if got := int64(strings.Count(logs.String(), "skipped a record")); got != ts.Skipped {
+				t.Errorf("skip warnings logged = %d, want %d", got, ts.Skipped)
+			}
+			if n := int64(len(dest.Live("user"))); n != ts.Upserts {
+				t.Errorf("rows in the destination = %d, want the %d valid users", n, ts.Upserts)
+			}
+		})
 	}
 }

@@ -100,8 +100,14 @@ func (a *API) Pages(w connector.Window) *paginate.Paginator[User] {
 	return paginate.New(src, paginate.Offset(a.PageSize), opts)
 }
 
-// userKey is the API's keyset position: "<updatedAt RFC 3339>,<id>".
-func userKey(u User) string { return u.UpdatedAt.UTC().Format(time.RFC3339Nano) + "," + u.ID }
+// userKey is the API's keyset position: "<updatedAt RFC 3339>,<id>", or
+// "" for a record without updatedAt, which cannot be paged after.
+func userKey(u User) string {
+	if u.UpdatedAt.IsZero() || u.ID == "" {
+		return ""
+	}
+	return u.UpdatedAt.UTC().Format(time.RFC3339Nano) + "," + u.ID
+}
 
 func clone(v url.Values) url.Values {
 	out := make(url.Values, len(v)+2)
