@@ -37,7 +37,7 @@ func (c *Connector) Run(ctx context.Context, dest ops.Destination, o Options) (*
 	if err != nil {
 		return nil, err
 	}
-	r := newRunner(c, dest, o)
+	r := newRunner(dest, o)
 	r.logger.Info("sync starting", "connector", c.Name, "tables", len(tables), "config", o.Config)
 
 	st, err := r.store.Load(ctx)
@@ -85,7 +85,6 @@ func (c *Connector) Run(ctx context.Context, dest ops.Destination, o Options) (*
 
 // runner is the state of one Run.
 type runner struct {
-	c      *Connector
 	dest   ops.Destination
 	store  state.Store
 	opts   Options
@@ -104,8 +103,8 @@ type runner struct {
 	checkpoints int64
 }
 
-func newRunner(c *Connector, dest ops.Destination, o Options) *runner {
-	r := &runner{c: c, dest: dest, opts: o, logger: o.Logger, now: o.Now}
+func newRunner(dest ops.Destination, o Options) *runner {
+	r := &runner{dest: dest, opts: o, logger: o.Logger, now: o.Now}
 	if r.logger == nil {
 		r.logger = slog.Default()
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/connectkit/connector/internal/redact"
+	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/schema"
 	"github.com/connectkit/connector/state"
 )
@@ -51,7 +52,10 @@ func (s *Sync) Now() time.Time { return s.r.now() }
 func (s *Sync) State() state.Table {
 	s.r.mu.Lock()
 	defer s.r.mu.Unlock()
-	return cloneTable(s.r.st.Tables[s.t.Name])
+	if t := s.r.st.Tables[s.t.Name]; t != nil {
+		return *t.Clone()
+	}
+	return state.Table{}
 }
 
 // Upsert validates row against the table's schema and writes it. A row
@@ -59,57 +63,41 @@ func (s *Sync) State() state.Table {
 // and value; the connector may return it, or Skip the record. The row is
 // normalized in place and owned by the destination afterwards.
 func (s *Sync) Upsert(ctx context.Context, row schema.Row) error {
-	row, err := s.t.schema.Normalize(row)
-	if err != nil {
-		return err
-	}
-	if err := s.r.dest.Upsert(ctx, s.t.Name, row); err != nil {
-		return fmt.Errorf("connector: table %q: upsert: %w", s.t.Name, err)
-	}
-	s.counted(&s.stats.upserts)
-	return nil
+	return s.write(ctx, ops.OpUpsert, row, s.r.dest.Upsert, &s.stats.upserts)
 }
 
 // Update validates row, which holds the primary key and the columns that
 // change, and writes it: other columns keep their values.
 func (s *Sync) Update(ctx context.Context, row schema.Row) error {
-	row, err := s.t.schema.NormalizePartial(row)
-	if err != nil {
-		return err
-	}
-	if err := s.r.dest.Update(ctx, s.t.Name, row); err != nil {
-		return fmt.Errorf("connector: table %q: update: %w", s.t.Name, err)
-	}
-	s.counted(&s.stats.updates)
-	return nil
+	return s.write(ctx, ops.OpUpdate, row, s.r.dest.Update, &s.stats.updates)
 }
 
 // Delete marks the row with the primary key in keys as deleted (a soft
 // delete: the row stays, with the deleted system column set).
 func (s *Sync) Delete(ctx context.Context, keys schema.Row) error {
-	keys, err := s.t.schema.NormalizeKeys(keys)
-	if err != nil {
-		return err
-	}
-	if err := s.r.dest.Delete(ctx, s.t.Name, keys); err != nil {
-		return fmt.Errorf("connector: table %q: delete: %w", s.t.Name, err)
-	}
-	s.counted(&s.stats.deletes)
-	return nil
+	return s.write(ctx, ops.OpDelete, keys, s.r.dest.Delete, &s.stats.deletes)
 }
 
 // Truncate marks every row written to the table before it as deleted.
 func (s *Sync) Truncate(ctx context.Context) error {
-	if err := s.r.dest.Truncate(ctx, s.t.Name); err != nil {
-		return fmt.Errorf("connector: table %q: truncate: %w", s.t.Name, err)
-	}
-	s.counted(&s.stats.truncates)
-	return nil
+	return s.write(ctx, ops.OpTruncate, nil, func(ctx context.Context, table string, _ schema.Row) error {
+		return s.r.dest.Truncate(ctx, table)
+	}, &s.stats.truncates)
 }
 
-func (s *Sync) counted(n *atomic.Int64) {
+// write validates row for an operation of kind k, hands it to the
+// destination with send, and counts it in n.
+func (s *Sync) write(ctx context.Context, k ops.Kind, row schema.Row, send func(context.Context, string, schema.Row) error, n *atomic.Int64) error {
+	row, err := k.Normalize(s.t.schema, row)
+	if err != nil {
+		return err
+	}
+	if err := send(ctx, s.t.Name, row); err != nil {
+		return fmt.Errorf("connector: table %q: %v: %w", s.t.Name, k, err)
+	}
 	n.Add(1)
 	s.sinceOps.Add(1)
+	return nil
 }
 
 // Skip records that the connector chose not to write a record, and why: it
@@ -147,7 +135,7 @@ func (s *Sync) commit(ctx context.Context, ts state.Table, force bool) error {
 	s.stats.pages.Add(1)
 	r := s.r
 	r.mu.Lock()
-	r.st.Tables[s.t.Name] = ptr(cloneTable(&ts))
+	r.st.Tables[s.t.Name] = ts.Clone()
 	s.seq++
 	due := force || r.opts.Checkpoint.due(s.sinceOps.Load(), r.now().Sub(s.sinceStart))
 	r.mu.Unlock()
@@ -160,24 +148,3 @@ func (s *Sync) commit(ctx context.Context, ts state.Table, force bool) error {
 // pending reports whether the table has operations or commits that no
 // checkpoint covers. Call with r.mu held.
 func (s *Sync) pending() bool { return s.seq > s.savedSeq || s.sinceOps.Load() > 0 }
-
-func ptr[T any](v T) *T { return &v }
-
-// cloneTable deep-copies a table state; nil gives the zero state.
-func cloneTable(t *state.Table) state.Table {
-	if t == nil {
-		return state.Table{}
-	}
-	c := *t
-	if t.History != nil {
-		h := *t.History
-		c.History = &h
-	}
-	if t.Values != nil {
-		c.Values = make(map[string]string, len(t.Values))
-		for k, v := range t.Values {
-			c.Values[k] = v
-		}
-	}
-	return c
-}

@@ -91,14 +91,15 @@ func (s *State) Clone() *State {
 	if s.Tables != nil {
 		c.Tables = make(map[string]*Table, len(s.Tables))
 		for name, t := range s.Tables {
-			c.Tables[name] = t.clone()
+			c.Tables[name] = t.Clone()
 		}
 	}
 	return c
 }
 
 // clone returns a deep copy of t.
-func (t *Table) clone() *Table {
+// Clone returns a deep copy of t, or nil for a nil t.
+func (t *Table) Clone() *Table {
 	if t == nil {
 		return nil
 	}
