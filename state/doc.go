@@ -6,7 +6,7 @@
 //
 // A state is checkpointed after every page, so it must stay small and of
 // bounded size whatever the amount of data synced: it holds marks
-// ([Mark], the (updatedAt, id) of the last row synced), paging cursors and
+// ([Mark], the (cursor, id) of the last row synced), paging cursors and
 // a few connector-defined values, never lists of ids seen or rows
 // processed. A connector that needs to know which rows it has written
 // relies on idempotent upserts at the destination instead. [File] logs a
@@ -19,24 +19,37 @@
 // equal bytes and a state file diffs well:
 //
 //	{
-//	  "version": 1,
+//	  "version": 2,
 //	  "tables": {
 //	    "orders": {
 //	      "cursor": {
 //	        "token": "c2"
 //	      },
 //	      "mark": {
-//	        "updatedAt": "2024-05-01T10:00:00Z",
-//	        "id": "42"
+//	        "cursor": {
+//	          "time": "2024-05-01T10:00:00Z"
+//	        },
+//	        "id": {
+//	          "int": 1000000000
+//	        }
 //	      }
 //	    }
 //	  }
 //	}
+//
+// # Typed marks
+//
+// A mark's cursor and id are [Value]s that carry their type (time,
+// integer or string) and compare by it, so numeric ids compare as numbers
+// and an id of 1000000000 comes after 999999999. Version 1 documents,
+// whose marks held an updatedAt time and a string id, are migrated when
+// read: the time becomes a Time value and the id a String, which a stream
+// with numeric ids converts with [Mark.As].
 //
 // [Decode] is strict, because a state misread is a sync silently restarted
 // from the wrong place: invalid JSON, a value that is not an object,
 // unknown fields, trailing data, a version newer than [Version], an
 // invalid cursor or a null table are errors wrapping [ErrCorrupt]. A
 // document without a "version" field is read as version 1, the first
-// format, so that a hand-written starting state need not carry one.
+// format, and migrated.
 package state

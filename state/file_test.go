@@ -64,7 +64,7 @@ func TestFileSaveLoad(t *testing.T) {
 	if err := f.Save(ctx, s); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
-	s.Table("orders").Mark.ID = "changed after save"
+	s.Table("orders").Mark.ID = state.String("changed after save")
 	checkOnly(t, dir, "state.json")
 
 	// A new store, as in the next run.
@@ -261,7 +261,7 @@ func TestFileWarnSize(t *testing.T) {
 	ctx := context.Background()
 	big := state.New()
 	for i := range 50 {
-		big.Table(fmt.Sprint("table", i)).Mark.ID = strings.Repeat("x", 20)
+		big.Table(fmt.Sprint("table", i)).Mark.ID = state.String(strings.Repeat("x", 20))
 	}
 	data, _ := big.Encode()
 
@@ -359,7 +359,7 @@ func TestFileConcurrent(t *testing.T) {
 		saved.Go(func() {
 			s := sample()
 			for i := range saves {
-				s.Table(fmt.Sprint("writer", w)).Mark.ID = strings.Repeat("y", 100*i)
+				s.Table(fmt.Sprint("writer", w)).Mark.ID = state.String(strings.Repeat("y", 100*i))
 				if err := f.Save(ctx, s); err != nil {
 					t.Errorf("Save: %v", err)
 				}

@@ -26,7 +26,7 @@ func TestMemory(t *testing.T) {
 	if err := m.Save(ctx, s); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
-	s.Table("orders").Mark.ID = "changed after save"
+	s.Table("orders").Mark.ID = state.String("changed after save")
 	got, err = m.Load(ctx)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -34,7 +34,7 @@ func TestMemory(t *testing.T) {
 	if diff := cmp.Diff(sample(), got); diff != "" {
 		t.Errorf("Load mismatch (-want +got):\n%s", diff)
 	}
-	got.Table("orders").Mark.ID = "changed after load"
+	got.Table("orders").Mark.ID = state.String("changed after load")
 	again, _ := m.Load(ctx)
 	if diff := cmp.Diff(sample(), again); diff != "" {
 		t.Errorf("changing a loaded state changed the store (-want +got):\n%s", diff)
@@ -64,7 +64,7 @@ func TestMemoryConcurrent(t *testing.T) {
 		wg.Go(func() {
 			s := state.New()
 			for i := range saves {
-				s.Table(fmt.Sprint("t", w)).Mark.ID = fmt.Sprint(i)
+				s.Table(fmt.Sprint("t", w)).Mark.ID = state.String(fmt.Sprint(i))
 				if err := m.Save(ctx, s); err != nil {
 					t.Errorf("Save: %v", err)
 				}

@@ -7,15 +7,16 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/connectkit/connector/paginate"
 )
 
-// Version is the format version of the state document this package writes.
-const Version = 1
+// Version is the format version of the state document this package
+// writes. Version 2 types the values of marks (see [Value]); documents of
+// version 1, whose marks hold an updatedAt time and a string id, are
+// migrated when they are read.
+const Version = 2
 
 // State is a connector's progress, checkpointed as one JSON document.
 //
@@ -28,13 +29,18 @@ type State struct {
 	Tables map[string]*Table `json:"tables,omitempty"`
 }
 
-// Table is the progress of one table.
+// Table is the progress of one table's stream.
 type Table struct {
-	// Cursor is where paging resumes within the current pass.
+	// Cursor is where paging resumes within the current pass: the pass of
+	// a full refresh, or the newest-first pass in progress.
 	Cursor paginate.Cursor `json:"cursor,omitzero"`
-	// Mark is the incremental high-water mark: the (updatedAt, id) of the
-	// last row of the last checkpointed page.
+	// Mark is the incremental high-water mark: every row at or before it
+	// is synced. An oldest-first pass moves it after every page; a
+	// newest-first pass moves it when the pass completes.
 	Mark Mark `json:"mark,omitzero"`
+	// Pass is the progress of a newest-first pass, nil when none is under
+	// way.
+	Pass *Pass `json:"pass,omitempty"`
 	// History is the progress of a priority-first backward pass, nil when
 	// the table does not use one.
 	History *History `json:"history,omitempty"`
@@ -42,17 +48,38 @@ type Table struct {
 	Values map[string]string `json:"values,omitempty"`
 }
 
-// Mark is a position in a collection ordered by (UpdatedAt, ID). Ordering
-// by the timestamp alone loses or repeats rows that share it.
+// Mark is a position in a collection ordered by (Cursor, ID): the cursor
+// value of a row (its updatedAt, sequence number or version) and a
+// tie-breaker (its id) for the rows that share a cursor value. Ordering by
+// the cursor alone loses or repeats the rows that share it. Each part
+// compares by its own type (see [Value]).
 type Mark struct {
-	UpdatedAt time.Time `json:"updatedAt"`
-	ID        string    `json:"id,omitempty"`
+	Cursor Value `json:"cursor,omitzero"`
+	ID     Value `json:"id,omitzero"`
+}
+
+// Pass is the progress of a newest-first pass: rows are read from the
+// newest down to the table's Mark, and the Mark moves only once the pass
+// is complete, since until then rows between the Mark and the pass's
+// position are not yet read.
+type Pass struct {
+	// Top is the key of the first (newest) row of the pass: the Mark once
+	// the pass completes.
+	Top Mark `json:"top,omitzero"`
+	// Last is the key of the last row the pass has handled, the lowest so
+	// far: rows after it and up to Top are synced.
+	Last Mark `json:"last,omitzero"`
 }
 
 // History is the progress of the backward pass of a priority-first sync.
 type History struct {
-	// Until is the lower edge of what is synced: rows updated before
-	// Until are not yet synced, unless Done.
+	// Start is where the first forward pass began (now minus the recent
+	// window at the first sync): the forward pass starts there again as
+	// long as the table's Mark is zero, so that a recent window without
+	// rows does not send the next sync back to the history edge.
+	Start time.Time `json:"start,omitzero"`
+	// Until is the lower edge of what is synced: rows with a cursor
+	// before Until are not yet synced, unless Done.
 	Until time.Time `json:"until"`
 	// Mark is the progress within the window being filled, which ends at
 	// Until.
@@ -97,7 +124,6 @@ func (s *State) Clone() *State {
 	return c
 }
 
-// clone returns a deep copy of t.
 // Clone returns a deep copy of t, or nil for a nil t.
 func (t *Table) Clone() *Table {
 	if t == nil {
@@ -107,6 +133,10 @@ func (t *Table) Clone() *Table {
 	if t.History != nil {
 		h := *t.History
 		c.History = &h
+	}
+	if t.Pass != nil {
+		p := *t.Pass
+		c.Pass = &p
 	}
 	c.Values = maps.Clone(t.Values)
 	return &c
@@ -141,8 +171,9 @@ func (s *State) Encode() ([]byte, error) {
 
 // Decode parses a state document written by [State.Encode] (or by hand).
 // Every error wraps [ErrCorrupt]; see the package documentation for what
-// is rejected. A document without a version is read as version 1. The
-// returned state has a non-nil Tables map.
+// is rejected. A document without a version is read as version 1. A
+// version 1 document is migrated (see [Version]): the returned state is
+// of the current Version, and has a non-nil Tables map.
 func Decode(data []byte) (*State, error) {
 	s, err := decode(data)
 	if err != nil {
@@ -151,42 +182,40 @@ func Decode(data []byte) (*State, error) {
 	return s, nil
 }
 
-// document is the decoding form of State, telling a missing version from
-// a zero one.
-type document struct {
-	Version *int              `json:"version"`
-	Tables  map[string]*Table `json:"tables"`
+// envelope is the first reading of a document: its version, telling a
+// missing version from a zero one, and its tables, read by version.
+type envelope struct {
+	Version *int            `json:"version"`
+	Tables  json.RawMessage `json:"tables"`
 }
 
 // decode is Decode without the message prefix; its errors wrap ErrCorrupt.
 func decode(data []byte) (*State, error) {
-	trimmed := bytes.TrimLeft(data, " \t\r\n")
-	if len(trimmed) == 0 {
-		return nil, fmt.Errorf("%w: empty document", ErrCorrupt)
-	}
-	if trimmed[0] != '{' {
-		return nil, fmt.Errorf("%w: not a JSON object", ErrCorrupt)
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.DisallowUnknownFields()
-	var doc document
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: data after the document", ErrCorrupt)
+	var env envelope
+	if err := decodeStrict(data, &env); err != nil {
+		return nil, err
 	}
 	v := 1
-	if doc.Version != nil {
-		v = *doc.Version
+	if env.Version != nil {
+		v = *env.Version
 	}
+	s := &State{Version: Version}
 	switch {
 	case v < 1:
 		return nil, fmt.Errorf("%w: invalid version %d", ErrCorrupt, v)
 	case v > Version:
 		return nil, fmt.Errorf("%w: version %d is newer than %d, the newest this library reads", ErrCorrupt, v, Version)
+	case v == 1:
+		tables, err := decodeV1(env.Tables)
+		if err != nil {
+			return nil, err
+		}
+		s.Tables = tables
+	case len(env.Tables) > 0 && !bytes.Equal(env.Tables, []byte("null")):
+		if err := decodeStrict(env.Tables, &s.Tables); err != nil {
+			return nil, fmt.Errorf("%w: tables: %w", ErrCorrupt, err)
+		}
 	}
-	s := &State{Version: v, Tables: doc.Tables}
 	if s.Tables == nil {
 		s.Tables = make(map[string]*Table)
 	}
@@ -198,31 +227,75 @@ func decode(data []byte) (*State, error) {
 	return s, nil
 }
 
-// IsZero reports whether m is the zero Mark, the position before every
-// row.
-func (m Mark) IsZero() bool { return m.UpdatedAt.IsZero() && m.ID == "" }
-
-// Compare returns -1, 0 or +1 as m is before, at or after o: by UpdatedAt
-// (as instants, whatever their time zones), then by ID as bytes.
-func (m Mark) Compare(o Mark) int {
-	if c := m.UpdatedAt.Compare(o.UpdatedAt); c != 0 {
-		return c
+// decodeStrict decodes the JSON object in data into v: unknown fields and
+// trailing data are errors wrapping ErrCorrupt.
+func decodeStrict(data []byte, v any) error {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 {
+		return fmt.Errorf("%w: empty document", ErrCorrupt)
 	}
-	return strings.Compare(m.ID, o.ID)
+	if trimmed[0] != '{' {
+		return fmt.Errorf("%w: not a JSON object", ErrCorrupt)
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, ErrCorrupt) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: data after the document", ErrCorrupt)
+	}
+	return nil
 }
 
-// Before reports whether m is before o in (UpdatedAt, ID) order.
+// IsZero reports whether m is the zero Mark, the position before every
+// row.
+func (m Mark) IsZero() bool { return m.Cursor.IsZero() && m.ID.IsZero() }
+
+// Compare returns -1, 0 or +1 as m is before, at or after o: by Cursor,
+// then by ID, each by its own type (see [Value.Compare]).
+func (m Mark) Compare(o Mark) int {
+	if c := m.Cursor.Compare(o.Cursor); c != 0 {
+		return c
+	}
+	return m.ID.Compare(o.ID)
+}
+
+// Before reports whether m is before o in (Cursor, ID) order.
 func (m Mark) Before(o Mark) bool { return m.Compare(o) < 0 }
 
-// String describes m for logs, as "2024-05-01T10:00:00Z id=\"42\"", or
-// "zero" for the zero Mark.
+// As returns m with its cursor converted to type cursor and its ID to
+// type id (see [Value.As]); a zero type leaves that part as it is. A
+// driver calls it on a checkpointed mark before comparing rows with it,
+// so that a mark written before the types were declared (version 1
+// documents hold ids as strings) compares by the declared types.
+func (m Mark) As(cursor, id Type) (Mark, error) {
+	var err error
+	if cursor != 0 {
+		if m.Cursor, err = m.Cursor.As(cursor); err != nil {
+			return Mark{}, fmt.Errorf("state: mark cursor: %w", err)
+		}
+	}
+	if id != 0 {
+		if m.ID, err = m.ID.As(id); err != nil {
+			return Mark{}, fmt.Errorf("state: mark id: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// String describes m for logs, as `2024-05-01T10:00:00Z id="42"` or
+// `1000 id=7`, or "zero" for the zero Mark.
 func (m Mark) String() string {
 	if m.IsZero() {
 		return "zero"
 	}
-	s := m.UpdatedAt.Format(time.RFC3339Nano)
-	if m.ID != "" {
-		s += " id=" + strconv.Quote(m.ID)
+	s := m.Cursor.String()
+	if !m.ID.IsZero() {
+		s += " id=" + m.ID.String()
 	}
 	return s
 }

@@ -19,12 +19,12 @@ func sample() *state.State {
 	s := state.New()
 	o := s.Table("orders")
 	o.Cursor = paginate.Cursor{Token: "https://api.example.com/orders?page_token=c2&x=<y>", Limit: 100}
-	o.Mark = state.Mark{UpdatedAt: t0, ID: "42"}
+	o.Mark = state.Mark{Cursor: state.Time(t0), ID: state.String("42")}
 	o.Values = map[string]string{"b": "2", "a": "1"}
 	c := s.Table("customers")
 	c.Cursor = paginate.Cursor{Offset: 300, Done: true}
-	c.Mark = state.Mark{UpdatedAt: t0.Add(time.Nanosecond)}
-	c.History = &state.History{Until: t0.Add(-time.Hour), Mark: state.Mark{UpdatedAt: t0.Add(-2 * time.Hour), ID: "7"}}
+	c.Mark = state.Mark{Cursor: state.Time(t0.Add(time.Nanosecond))}
+	c.History = &state.History{Until: t0.Add(-time.Hour), Mark: state.Mark{Cursor: state.Time(t0.Add(-2 * time.Hour)), ID: state.String("7")}}
 	s.Table("empty")
 	return s
 }
@@ -62,22 +62,26 @@ func TestRoundTrip(t *testing.T) {
 
 func TestEncodeFormat(t *testing.T) {
 	s := state.New()
-	s.Table("orders").Mark = state.Mark{UpdatedAt: t0, ID: "42"}
+	s.Table("orders").Mark = state.Mark{Cursor: state.Time(t0), ID: state.String("42")}
 	s.Table("orders").Cursor = paginate.Cursor{Token: "a&b"}
 	got, err := s.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `{
-  "version": 1,
+  "version": 2,
   "tables": {
     "orders": {
       "cursor": {
         "token": "a&b"
       },
       "mark": {
-        "updatedAt": "2024-05-01T10:00:00Z",
-        "id": "42"
+        "cursor": {
+          "time": "2024-05-01T10:00:00Z"
+        },
+        "id": {
+          "string": "42"
+        }
       }
     }
   }
@@ -111,7 +115,7 @@ func TestEncodeWritesCurrentVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := string(data), "{\n  \"version\": 1\n}\n"; got != want {
+	if got, want := string(data), "{\n  \"version\": 2\n}\n"; got != want {
 		t.Errorf("Encode = %q, want %q", got, want)
 	}
 }
@@ -121,7 +125,7 @@ func TestDecodeMissingVersion(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
-	want := &state.State{Version: 1, Tables: map[string]*state.Table{"t": {Mark: state.Mark{UpdatedAt: t0}}}}
+	want := &state.State{Version: state.Version, Tables: map[string]*state.Table{"t": {Mark: state.Mark{Cursor: state.Time(t0)}}}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Decode mismatch (-want +got):\n%s", diff)
 	}
@@ -139,7 +143,7 @@ func TestDecodeCorrupt(t *testing.T) {
 		{"invalid json", `{"version":1,}`, "invalid character"},
 		{"trailing data", `{"version":1} {}`, "data after the document"},
 		{"trailing garbage", `{"version":1}x`, "data after the document"},
-		{"newer version", `{"version":2}`, "version 2 is newer than 1"},
+		{"newer version", `{"version":3}`, "version 3 is newer than 2"},
 		{"zero version", `{"version":0}`, "invalid version 0"},
 		{"negative version", `{"version":-1}`, "invalid version -1"},
 		{"version string", `{"version":"1"}`, "cannot unmarshal"},
@@ -149,6 +153,13 @@ func TestDecodeCorrupt(t *testing.T) {
 		{"negative offset", `{"version":1,"tables":{"t":{"cursor":{"offset":-5}}}}`, "negative offset"},
 		{"negative limit", `{"version":1,"tables":{"t":{"cursor":{"limit":-1}}}}`, "negative limit"},
 		{"bad time", `{"version":1,"tables":{"t":{"mark":{"updatedAt":"yesterday"}}}}`, "cannot parse"},
+		{"v1 mark in v2", `{"version":2,"tables":{"t":{"mark":{"updatedAt":"2024-05-01T10:00:00Z"}}}}`, "unknown field"},
+		{"untyped value", `{"version":2,"tables":{"t":{"mark":{"cursor":"2024-05-01T10:00:00Z"}}}}`, "cannot unmarshal"},
+		{"two types", `{"version":2,"tables":{"t":{"mark":{"cursor":{"int":1,"string":"1"}}}}}`, "exactly one"},
+		{"unknown type", `{"version":2,"tables":{"t":{"mark":{"id":{"uuid":"x"}}}}}`, "unknown type"},
+		{"int too big", `{"version":2,"tables":{"t":{"mark":{"id":{"int":9223372036854775808}}}}}`, "within 64 bits"},
+		{"int fraction", `{"version":2,"tables":{"t":{"mark":{"id":{"int":1.5}}}}}`, "within 64 bits"},
+		{"bad v2 time", `{"version":2,"tables":{"t":{"mark":{"cursor":{"time":"soon"}}}}}`, "cannot parse"},
 		{"wrong value type", `{"version":1,"tables":{"t":{"values":{"k":1}}}}`, "cannot unmarshal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,10 +186,10 @@ func TestClone(t *testing.T) {
 	}
 	// Change every level of the clone; the original must not move.
 	c.Version = 9
-	c.Tables["orders"].Mark.ID = "changed"
+	c.Tables["orders"].Mark.ID = state.String("changed")
 	c.Tables["orders"].Values["a"] = "changed"
 	c.Tables["customers"].History.Done = true
-	c.Tables["customers"].History.Mark.ID = "changed"
+	c.Tables["customers"].History.Mark.ID = state.String("changed")
 	c.Table("new")
 	delete(c.Tables, "empty")
 	if diff := cmp.Diff(want, orig); diff != "" {
@@ -202,7 +213,7 @@ func TestClone(t *testing.T) {
 func TestTable(t *testing.T) {
 	var s state.State
 	a := s.Table("a")
-	a.Mark.ID = "x"
+	a.Mark.ID = state.String("x")
 	if got := s.Table("a"); got != a {
 		t.Errorf("Table(a) returned a new table the second time")
 	}
@@ -219,13 +230,13 @@ func TestMark(t *testing.T) {
 		want int
 	}{
 		{state.Mark{}, state.Mark{}, 0},
-		{state.Mark{}, state.Mark{UpdatedAt: t0}, -1},
-		{state.Mark{UpdatedAt: t0, ID: "b"}, state.Mark{UpdatedAt: later, ID: "a"}, -1},
-		{state.Mark{UpdatedAt: later, ID: "a"}, state.Mark{UpdatedAt: t0, ID: "b"}, 1},
-		{state.Mark{UpdatedAt: t0, ID: "a"}, state.Mark{UpdatedAt: t0, ID: "b"}, -1},
-		{state.Mark{UpdatedAt: t0, ID: "b"}, state.Mark{UpdatedAt: t0, ID: "a"}, 1},
-		{state.Mark{UpdatedAt: t0, ID: "a"}, state.Mark{UpdatedAt: t0.In(paris), ID: "a"}, 0},
-		{state.Mark{UpdatedAt: t0}, state.Mark{UpdatedAt: t0, ID: "a"}, -1},
+		{state.Mark{}, state.Mark{Cursor: state.Time(t0)}, -1},
+		{state.Mark{Cursor: state.Time(t0), ID: state.String("b")}, state.Mark{Cursor: state.Time(later), ID: state.String("a")}, -1},
+		{state.Mark{Cursor: state.Time(later), ID: state.String("a")}, state.Mark{Cursor: state.Time(t0), ID: state.String("b")}, 1},
+		{state.Mark{Cursor: state.Time(t0), ID: state.String("a")}, state.Mark{Cursor: state.Time(t0), ID: state.String("b")}, -1},
+		{state.Mark{Cursor: state.Time(t0), ID: state.String("b")}, state.Mark{Cursor: state.Time(t0), ID: state.String("a")}, 1},
+		{state.Mark{Cursor: state.Time(t0), ID: state.String("a")}, state.Mark{Cursor: state.Time(t0.In(paris)), ID: state.String("a")}, 0},
+		{state.Mark{Cursor: state.Time(t0)}, state.Mark{Cursor: state.Time(t0), ID: state.String("a")}, -1},
 	} {
 		if got := tc.a.Compare(tc.b); got != tc.want {
 			t.Errorf("%v.Compare(%v) = %d, want %d", tc.a, tc.b, got, tc.want)
@@ -241,9 +252,10 @@ func TestMark(t *testing.T) {
 		string string
 	}{
 		{state.Mark{}, true, "zero"},
-		{state.Mark{ID: "1"}, false, `0001-01-01T00:00:00Z id="1"`},
-		{state.Mark{UpdatedAt: t0}, false, "2024-05-01T10:00:00Z"},
-		{state.Mark{UpdatedAt: t0.Add(5 * time.Millisecond), ID: "a b"}, false, `2024-05-01T10:00:00.005Z id="a b"`},
+		{state.Mark{ID: state.String("1")}, false, `none id="1"`},
+		{state.Mark{Cursor: state.Int(7), ID: state.Int(1000000000)}, false, `7 id=1000000000`},
+		{state.Mark{Cursor: state.Time(t0)}, false, "2024-05-01T10:00:00Z"},
+		{state.Mark{Cursor: state.Time(t0.Add(5 * time.Millisecond)), ID: state.String("a b")}, false, `2024-05-01T10:00:00.005Z id="a b"`},
 	} {
 		if got := tc.m.IsZero(); got != tc.zero {
 			t.Errorf("%#v.IsZero() = %t, want %t", tc.m, got, tc.zero)
