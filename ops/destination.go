@@ -17,41 +17,51 @@ const (
 	DeletedColumn = "_connector_deleted"
 )
 
-// Destination receives the operations of a sync. The runner calls Prepare
-// once with every table, then the row operations of any number of tables
-// (possibly from several goroutines, so implementations must be safe for
-// concurrent use), and Checkpoint after the rows it covers.
+// Destination receives the operations of a sync. The runner calls
+// Prepare once with every table of the connector, then Write with batches
+// of operations (from several goroutines when tables sync at once, so
+// implementations must be safe for concurrent use), and Checkpoint after
+// the operations it covers.
 //
-// Rows arrive normalized by [schema.Table.Normalize]: each value has the
-// canonical Go type of its column. The destination owns a row once it is
-// handed over and may keep it; it must not keep st after Checkpoint
-// returns.
+// Operations arrive checked and normalized by the runner, once: each
+// value of Op.Row has the canonical Go type of its column (see
+// [schema.Type]) at the column's position in the table's declaration, so
+// a destination reads columns by position and never validates again. The
+// destination owns the Row slices it is given and may keep them; the
+// []Op slice itself is reused by the caller once Write returns.
+//
+// A destination that keeps the state with the rows, so that it alone is
+// enough to resume, also implements [StateLoader].
 type Destination interface {
 	// Prepare declares the tables. It creates what the destination
 	// needs and fails on a table it cannot hold, such as a column whose
 	// type changed since the last run.
 	Prepare(ctx context.Context, tables []schema.Table) error
 
-	// Upsert writes a full row, replacing any row with the same primary
-	// key, and clears its deleted mark.
-	Upsert(ctx context.Context, table string, row schema.Row) error
+	// Write applies ops in order (see [Op] for what each kind does). It
+	// may buffer them until Checkpoint; an error means some of them, a
+	// prefix, may have been applied, and the runner resumes from the last
+	// checkpoint, whose rows are rewritten idempotently.
+	Write(ctx context.Context, ops []Op) error
 
-	// Update changes only the columns present in row, which holds the
-	// primary key. Updating a row that does not exist inserts the given
-	// columns, the others NULL.
-	Update(ctx context.Context, table string, row schema.Row) error
-
-	// Delete marks the row with the primary key in keys as deleted (a
-	// soft delete). Deleting a row that does not exist does nothing.
-	Delete(ctx context.Context, table string, keys schema.Row) error
-
-	// Truncate marks every row of the table written before it as
-	// deleted (a soft delete).
-	Truncate(ctx context.Context, table string) error
-
-	// Checkpoint makes every operation before it durable, then records
-	// st, so that state never runs ahead of the rows it covers.
+	// Checkpoint makes every operation written before it durable, then
+	// records st, so that state never runs ahead of the rows it covers.
+	// A StateLoader returns st from LoadState afterwards; any destination
+	// must not keep st after Checkpoint returns.
 	Checkpoint(ctx context.Context, st *state.State) error
+}
+
+// StateLoader is a [Destination] that stores the state it is given at
+// each Checkpoint with the rows it covers (in the same transaction, or in
+// a file written after them), so that the destination alone is enough to
+// resume. The runner loads the state from it at the start of a run and
+// needs no separate state.Store.
+type StateLoader interface {
+	Destination
+	// LoadState returns the state of the last checkpoint, or
+	// [state.New] when there is none. A stored state that cannot be read
+	// is an error wrapping [state.ErrCorrupt], and is never overwritten.
+	LoadState(ctx context.Context) (*state.State, error)
 }
 
 // Summary counts the operations a destination received.

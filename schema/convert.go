@@ -5,10 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/big"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // convert returns v, a non-nil value, as the canonical Go type of t. same
@@ -21,7 +23,10 @@ import (
 func convert(t Type, v any) (out any, same bool, err error) {
 	switch t {
 	case String, XML:
-		if _, ok := v.(string); ok {
+		if s, ok := v.(string); ok {
+			if !utf8.ValidString(s) {
+				return nil, false, errInvalidUTF8
+			}
 			return v, true, nil
 		}
 	case Boolean:
@@ -441,6 +446,9 @@ func toJSON(v any) (any, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
+		if string(c) == "null" {
+			return nil, false, nil // a JSON null is NULL
+		}
 		if len(c) == len(x) {
 			return v, true, nil
 		}
@@ -453,11 +461,20 @@ func toJSON(v any) (any, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
+		if string(c) == "null" {
+			return nil, false, nil
+		}
 		return json.RawMessage(c), false, nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, false, wrongType("cannot encode as JSON", err)
+	}
+	if err := checkDepth(b); err != nil {
+		return nil, false, err
+	}
+	if string(b) == "null" {
+		return nil, false, nil
 	}
 	return json.RawMessage(b), false, nil
 }
@@ -466,6 +483,9 @@ func toJSON(v any) (any, bool, error) {
 // so that every destination stores one text for one value (a JSON Lines
 // file cannot hold a newline). Text without white space comes back as is.
 func compactJSON(b []byte) ([]byte, error) {
+	if err := checkDepth(b); err != nil {
+		return nil, err
+	}
 	if !bytes.ContainsAny(b, " \t\r\n") {
 		if !json.Valid(b) {
 			return nil, wrongType("not valid JSON", nil)
@@ -480,4 +500,46 @@ func compactJSON(b []byte) ([]byte, error) {
 		return b, nil // the white space was in strings
 	}
 	return buf.Bytes(), nil
+}
+
+// MaxJSONDepth is the deepest nesting of arrays and objects a JSON value
+// may have: a deeper one is the wrong type for a JSON column. Every
+// destination and reader of this module applies the same limit, so that
+// what is written can be read back (encoding/json refuses to decode
+// values nested beyond 10000, and databases limit the depth too).
+const MaxJSONDepth = 512
+
+// errInvalidUTF8 rejects text that is not valid UTF-8: destinations would
+// replace its bytes (JSON Lines), refuse it (Postgres) or store it as is
+// (SQLite), so two keys that differ only in invalid bytes could become
+// one row.
+var errInvalidUTF8 = wrongType("text is not valid UTF-8", nil)
+
+// checkDepth rejects JSON text nested deeper than MaxJSONDepth. It counts
+// brackets outside strings and does not validate the text otherwise.
+func checkDepth(b []byte) error {
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			if depth++; depth > MaxJSONDepth {
+				return wrongType(fmt.Sprintf("JSON nested deeper than %d levels", MaxJSONDepth), nil)
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return nil
 }

@@ -18,9 +18,11 @@ package schema
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -53,61 +55,76 @@ type field struct {
 	name   string
 	typ    Type
 	kind   kind
-	off    uintptr      // from the start of T
+	hops   []uintptr    // pointer fields to follow from the start of T (inline pointers to structs)
+	off    uintptr      // from the start of T, or of the struct the last hop points to
 	ptr    bool         // the field is a pointer to its kind
 	direct bool         // see isDirect
 	rtype  reflect.Type // kindOther: the type at the (dereferenced) address
 }
 
-// Row returns v as a row of the derived table, with every exported,
-// non-skipped field as a column and each value in its column's canonical
-// Go type, as [Compiled.Normalize] would return it. A nil v gives nil.
+// Row returns v as the [Values] of a row of the derived table: every
+// exported, non-skipped field as a column, in declaration order, each
+// value in its column's canonical Go type, as [Compiled.Normalize] would
+// return it. A nil v gives Values that every Normalize method rejects.
 //
 // Row reads the fields through offsets computed by [Struct], without
 // reflection, except for maps, slices, arrays, interfaces and structs
 // (JSON columns), which are read with reflect and encoded with
 // json.Marshal on each call; so is a scalar field given the JSON type.
-// For the other fields Row allocates the map and the boxed values only. A field
-// value that cannot be converted (a NaN float, an uint64 beyond LONG,
-// invalid JSON in a json.RawMessage, an unencodable map) is put in the
-// row as it is, so that [Compiled.Normalize] of the row reports it as a
-// [*ValueError]; Normalize of a row that Row made is otherwise cheap and
-// returns it unchanged.
+// For the other fields Row allocates the slice and the boxed values only.
+// A field value that cannot be converted (a NaN float, an uint64 beyond
+// LONG, invalid JSON in a json.RawMessage, an unencodable map) makes the
+// Values carry a [*ValueError] naming it, which the Normalize methods
+// return; a nil primary key field is reported by them too.
 //
 // Strings, []byte and json.RawMessage values share memory with v.
-func (c *Codec[T]) Row(v *T) Row {
+func (c *Codec[T]) Row(v *T) Values {
+	out := Values{table: c.compiled}
 	if v == nil {
-		return nil
+		out.err = fmt.Errorf("schema: table %q: nil %T", c.compiled.table.Name, v)
+		return out
 	}
 	base := unsafe.Pointer(v)
-	row := make(Row, len(c.fields))
+	out.vals = make([]any, len(c.fields))
 	for i := range c.fields {
 		f := &c.fields[i]
-		row[f.name] = f.load(base)
+		val, err := f.load(base)
+		if err != nil && out.err == nil {
+			out.err = c.compiled.errorAt(&c.compiled.table.Columns[i], val, err)
+		}
+		out.vals[i] = val
 	}
-	return row
+	return out
 }
 
-// load returns the field's value in base, a pointer to a T.
-func (f *field) load(base unsafe.Pointer) any {
-	p := unsafe.Add(base, f.off)
+// load returns the field's value in base, a pointer to a T, converted to
+// its column's canonical type; on error, the value as it is.
+func (f *field) load(base unsafe.Pointer) (any, error) {
+	p := base
+	for _, hop := range f.hops {
+		p = *(*unsafe.Pointer)(unsafe.Add(p, hop))
+		if p == nil {
+			return nil, nil // a nil inline struct: its columns are NULL
+		}
+	}
+	p = unsafe.Add(p, f.off)
 	if f.ptr {
 		p = *(*unsafe.Pointer)(p)
 		if p == nil {
-			return nil
+			return nil, nil
 		}
 	}
 	switch f.kind {
 	case kindString:
 		s := *(*string)(p)
-		if f.direct {
-			return s
+		if f.direct && utf8.ValidString(s) {
+			return s, nil
 		}
 		return f.convert(s)
 	case kindBool:
 		b := *(*bool)(p)
 		if f.direct {
-			return b
+			return b, nil
 		}
 		return f.convert(b)
 	case kindInt:
@@ -133,53 +150,53 @@ func (f *field) load(base unsafe.Pointer) any {
 	case kindFloat32:
 		x := *(*float32)(p)
 		if f.direct {
-			return widenFloat32(x)
+			return widenFloat32(x), nil
 		}
 		return f.convert(x)
 	case kindFloat64:
 		x := *(*float64)(p)
-		if f.direct {
-			return x // NaN and ±Inf are left for Normalize to reject
+		if f.direct && !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return x, nil
 		}
 		return f.convert(x)
 	case kindTime:
 		t := *(*time.Time)(p)
 		if f.direct {
-			return t.UTC()
+			return t.UTC(), nil
 		}
 		return f.convert(t)
 	case kindBytes:
 		b := *(*[]byte)(p)
 		if b == nil {
-			return nil
+			return nil, nil
 		}
 		if f.direct {
-			return b
+			return b, nil
 		}
 		return f.convert(b)
 	case kindRaw:
 		m := *(*json.RawMessage)(p)
 		if m == nil {
-			return nil
+			return nil, nil
 		}
 		return f.convert(m)
 	}
 	// kindOther: the JSON type; json.Marshal reflects anyway.
 	v := reflect.NewAt(f.rtype, p).Elem().Interface()
 	if v == nil {
-		return nil // a nil interface
+		return nil, nil // a nil interface
 	}
 	return f.convert(v)
 }
 
-func (f *field) integer(n int64) any {
+func (f *field) integer(n int64) (any, error) {
 	if f.direct {
-		return n
+		return n, nil
 	}
 	return f.convert(n)
 }
 
-func (f *field) unsigned(u uint64) any {
+func (f *field) unsigned(u uint64) (any, error) {
 	if u > math.MaxInt64 {
 		return f.convert(u)
 	}
@@ -187,11 +204,11 @@ func (f *field) unsigned(u uint64) any {
 }
 
 // convert converts v to the field's column type, or returns v as it is
-// if that fails, for Normalize to report.
-func (f *field) convert(v any) any {
+// with the error.
+func (f *field) convert(v any) (any, error) {
 	out, _, err := convert(f.typ, v)
 	if err != nil {
-		return v
+		return v, err
 	}
-	return out
+	return out, nil
 }

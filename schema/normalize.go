@@ -9,25 +9,26 @@ const (
 	upsert mode = iota // any declared columns; absent ones are NULL
 	update             // any declared columns; absent ones are unchanged
 	remove             // the primary key; other declared columns are dropped
+	parent             // the leading primary key columns, naming a parent
 )
 
-// Normalize checks a full row, as written by an upsert, and converts each
-// value in place to the canonical Go type of its column's type (see
-// [Type] and the conversions below). It returns the same map.
+// Normalize checks a full row, as written by an upsert, and returns its
+// values by column position, each converted to the canonical Go type of
+// its column's type (see [Type] and the conversions below); a column the
+// row does not hold is NULL (nil).
 //
-// The row must hold every primary key column, non-NULL, and no column
-// the table does not declare; a column it does not hold is NULL. A nil
-// value is NULL. On error the result is nil and the error is a
+// row is a [Row] or the [Values] of a [Codec]. A Row must hold every
+// primary key column, non-NULL, and no column the table does not declare.
+// A nil value is NULL. On error the result is nil and the error is a
 // [*ValueError] wrapping [ErrMissingKey], [ErrUnknownColumn] or
-// [ErrWrongType]; the checks run in a fixed order (missing key first,
+// [ErrWrongType] (or an error wrapping [ErrWrongTable] for Values of
+// another table); the checks run in a fixed order (missing key first,
 // then values in column order, then unknown columns), so the same row
-// gives the same error.
+// gives the same error. Values were converted by their Codec: only their
+// key is checked again, in constant time per column.
 //
-// Normalize modifies row and the caller hands it over: after the call the
-// row belongs to whoever Normalize's result is given to, and on error it
-// may be partly converted and should be dropped. Values that are already
-// canonical are kept as they are, so normalizing a normalized row does
-// not allocate, and a []byte or json.RawMessage is kept, not copied.
+// The caller hands row over: Normalize may return the Values' own slice,
+// and keeps []byte and json.RawMessage values without copying them.
 //
 // Accepted values per column type, with the canonical type in brackets;
 // the Go types are exact, so a named type such as type Status string is
@@ -66,72 +67,58 @@ const (
 //
 // Nil slices of the accepted types ([]byte, json.RawMessage) and nil
 // *big values are NULL, as encoding/json writes them as null.
-func (c *Compiled) Normalize(row Row) (Row, error) {
-	return c.normalize(row, upsert)
+func (c *Compiled) Normalize(row AnyRow) ([]any, error) {
+	vals, _, err := c.normalize(row, upsert)
+	return vals, err
 }
 
 // NormalizePartial checks a row for an update, which changes only the
-// columns it holds, and converts it in place like [Compiled.Normalize].
-// The checks are the same: the primary key is required and the other
-// columns are optional; they differ in meaning, as a column the row does
-// not hold is left unchanged by an update and set to NULL by an upsert.
-func (c *Compiled) NormalizePartial(row Row) (Row, error) {
+// columns it holds, and returns its values by position like
+// [Compiled.Normalize], with the set of positions it holds (nil for
+// Values, which hold every column). The checks are the same: the primary
+// key is required and the other columns are optional; they differ in
+// meaning, as a column the row does not hold is left unchanged by an
+// update and set to NULL by an upsert.
+func (c *Compiled) NormalizePartial(row AnyRow) ([]any, ColumnSet, error) {
 	return c.normalize(row, update)
 }
 
-// NormalizeKeys checks a row for a delete and converts it in place like
-// [Compiled.Normalize]: the primary key is required, the declared columns
-// outside it are removed from the row (a delete needs only the key), and
-// a column the table does not declare is an error. The values of the
-// dropped columns are not checked.
-func (c *Compiled) NormalizeKeys(row Row) (Row, error) {
-	return c.normalize(row, remove)
+// NormalizeKeys checks a row for a delete and returns the values of its
+// primary key columns by position, the other positions nil: a delete
+// needs only the key. A column the table does not declare is an error;
+// the values of the other declared columns are not checked.
+func (c *Compiled) NormalizeKeys(row AnyRow) ([]any, error) {
+	vals, _, err := c.normalize(row, remove)
+	return vals, err
 }
 
-func (c *Compiled) normalize(row Row, m mode) (Row, error) {
-	for _, i := range c.key {
-		col := &c.table.Columns[i]
-		if row[col.Name] == nil {
-			return nil, c.errorAt(col, nil, ErrMissingKey)
+// NormalizeParent checks the key of a parent row, as a child table's
+// rows refer to it: a Row holding exactly the first k columns of the
+// primary key, 0 < k < len(PrimaryKey), each non-NULL. It returns their
+// values by position and the set of their positions. A child table keyed
+// by (issue_id, label) has parents keyed by issue_id.
+func (c *Compiled) NormalizeParent(row Row) ([]any, ColumnSet, error) {
+	return c.normalize(row, parent)
+}
+
+func (c *Compiled) normalize(row AnyRow, m mode) ([]any, ColumnSet, error) {
+	if row == nil {
+		return nil, nil, c.errorAt(&c.table.Columns[c.key[0]], nil, ErrMissingKey)
+	}
+	return row.positional(c, m)
+}
+
+// Map returns the values by position vals, as the Normalize methods
+// return them, as a Row keyed by column name. With set nil every column
+// is in the Row (NULL as nil); otherwise only the positions in set are.
+func (c *Compiled) Map(vals []any, set ColumnSet) Row {
+	row := make(Row, len(c.table.Columns))
+	for i, col := range c.table.Columns {
+		if i < len(vals) && (set == nil || set.Has(i)) {
+			row[col.Name] = vals[i]
 		}
 	}
-	total, found := len(row), 0
-	for i := range c.table.Columns {
-		col := &c.table.Columns[i]
-		v, ok := row[col.Name]
-		if !ok {
-			continue
-		}
-		found++
-		if v == nil {
-			continue // NULL; the key was checked above
-		}
-		if m == remove && !c.isKey[i] {
-			continue // dropped below
-		}
-		out, same, err := convert(col.Type, v)
-		if err != nil {
-			return nil, c.errorAt(col, v, err)
-		}
-		if same {
-			continue
-		}
-		if out == nil && c.isKey[i] {
-			return nil, c.errorAt(col, v, ErrMissingKey)
-		}
-		row[col.Name] = out
-	}
-	if found != total {
-		return nil, c.unknownColumn(row)
-	}
-	if m == remove && len(row) > len(c.key) {
-		for i := range c.table.Columns {
-			if !c.isKey[i] {
-				delete(row, c.table.Columns[i].Name)
-			}
-		}
-	}
-	return row, nil
+	return row
 }
 
 func (c *Compiled) errorAt(col *Column, v any, err error) error {
@@ -149,33 +136,4 @@ func (c *Compiled) unknownColumn(row Row) error {
 	}
 	sort.Strings(names)
 	return &ValueError{Table: c.table.Name, Column: names[0], Value: row[names[0]], Err: ErrUnknownColumn}
-}
-
-// Normalize compiles t and calls [Compiled.Normalize]; an invalid table
-// is an error wrapping [ErrInvalidTable]. For many rows, [Table.Compile]
-// once and use the result.
-func (t *Table) Normalize(row Row) (Row, error) {
-	c, err := compile(t)
-	if err != nil {
-		return nil, err
-	}
-	return c.Normalize(row)
-}
-
-// NormalizePartial compiles t and calls [Compiled.NormalizePartial].
-func (t *Table) NormalizePartial(row Row) (Row, error) {
-	c, err := compile(t)
-	if err != nil {
-		return nil, err
-	}
-	return c.NormalizePartial(row)
-}
-
-// NormalizeKeys compiles t and calls [Compiled.NormalizeKeys].
-func (t *Table) NormalizeKeys(row Row) (Row, error) {
-	c, err := compile(t)
-	if err != nil {
-		return nil, err
-	}
-	return c.NormalizeKeys(row)
 }

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,15 +56,29 @@ type Codec[T any] struct {
 // The exported fields of an embedded struct (not a pointer to one) are
 // promoted as encoding/json does; an embedded struct with a name in its
 // tag is a single field instead. Embedding a pointer to a struct is an
-// error, and so are two fields with the same column name. Errors wrap
-// [ErrInvalidTable].
+// error, and so are two fields with the same column name.
+//
+// A nested struct, or pointer to a struct, tagged `col:"prefix,inline"`
+// adds its fields as columns named prefix followed by their own names,
+// so a column can come from a nested JSON object without a second
+// struct: with
+//
+//	User struct {
+//		Login string `json:"login"`
+//		ID    int64  `json:"id"`
+//	} `json:"user" col:"user_,inline"`
+//
+// the table has the columns user_login and user_id; a nil pointer makes
+// its inline columns NULL. Types that encoding/json cannot encode
+// (channels, functions, complex numbers) cannot be columns even with the
+// JSON type. Errors wrap [ErrInvalidTable].
 func Struct[T any](name string, primaryKey ...string) (*Codec[T], error) {
 	rt := reflect.TypeFor[T]()
 	if rt.Kind() != reflect.Struct {
 		return nil, invalidTable(name, "%v is not a struct type", rt)
 	}
 	d := deriver{table: name, seen: map[string]string{}}
-	if err := d.walk(rt, 0, ""); err != nil {
+	if err := d.walk(rt, nil, 0, "", ""); err != nil {
 		return nil, err
 	}
 	t := Table{Name: name, PrimaryKey: primaryKey, Columns: d.columns}
@@ -75,7 +90,10 @@ func Struct[T any](name string, primaryKey ...string) (*Codec[T], error) {
 }
 
 // MustStruct is like [Struct] but panics on error. It is meant for
-// package-level variables, like regexp.MustCompile.
+// package-level variables, like regexp.MustCompile, where an error is a
+// mistake in the program's own struct type, found the first time the
+// program runs; use Struct for types that are not known when the program
+// is written.
 func MustStruct[T any](name string, primaryKey ...string) *Codec[T] {
 	c, err := Struct[T](name, primaryKey...)
 	if err != nil {
@@ -104,24 +122,30 @@ type deriver struct {
 	seen    map[string]string // column name to the field path that has it
 }
 
-func (d *deriver) walk(rt reflect.Type, base uintptr, prefix string) error {
+func (d *deriver) walk(rt reflect.Type, hops []uintptr, base uintptr, prefix, colPrefix string) error {
 	for i := range rt.NumField() {
 		sf := rt.Field(i)
 		path := prefix + sf.Name
-		name, override, named, skip, err := parseTag(sf)
+		tag, err := parseTag(sf)
 		if err != nil {
 			return invalidTable(d.table, "field %s: %v", path, err)
 		}
-		if skip {
+		if tag.skip {
 			continue
 		}
-		if sf.Anonymous && !named && override == 0 {
+		if tag.inline {
+			if err := d.inline(sf, hops, base, path, colPrefix+tag.name); err != nil {
+				return err
+			}
+			continue
+		}
+		if sf.Anonymous && !tag.named && tag.override == 0 {
 			ft := sf.Type
 			if ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
-				return invalidTable(d.table, "field %s: embedded pointer %v is not supported; embed the struct by value or name the field in its tag", path, ft)
+				return invalidTable(d.table, "field %s: embedded pointer %v is not supported; embed the struct by value, or tag it `col:\",inline\"`", path, ft)
 			}
 			if ft.Kind() == reflect.Struct && ft != timeType {
-				if err := d.walk(ft, base+sf.Offset, path+"."); err != nil {
+				if err := d.walk(ft, hops, base+sf.Offset, path+".", colPrefix); err != nil {
 					return err
 				}
 				continue
@@ -130,15 +154,17 @@ func (d *deriver) walk(rt reflect.Type, base uintptr, prefix string) error {
 		if !sf.IsExported() {
 			continue
 		}
-		f, err := newField(sf.Type, override)
+		f, err := newField(sf.Type, tag.override)
 		if err != nil {
 			return invalidTable(d.table, "field %s (%v): %v", path, sf.Type, err)
 		}
+		name := colPrefix + tag.name
 		if other, dup := d.seen[name]; dup {
 			return invalidTable(d.table, "fields %s and %s have the same column name %q", other, path, name)
 		}
 		d.seen[name] = path
 		f.name = name
+		f.hops = hops
 		f.off = base + sf.Offset
 		d.fields = append(d.fields, f)
 		d.columns = append(d.columns, Column{Name: name, Type: f.typ})
@@ -146,37 +172,71 @@ func (d *deriver) walk(rt reflect.Type, base uintptr, prefix string) error {
 	return nil
 }
 
-// parseTag reads a field's column name and type override from its `col`
-// and `json` tags. named reports a name given by a tag.
-func parseTag(sf reflect.StructField) (name string, override Type, named, skip bool, err error) {
+// inline adds the fields of the struct (or pointer to a struct) field sf
+// as columns named colPrefix + their own names.
+func (d *deriver) inline(sf reflect.StructField, hops []uintptr, base uintptr, path, colPrefix string) error {
+	if !sf.IsExported() && !sf.Anonymous {
+		return invalidTable(d.table, "field %s: an unexported field cannot be inline", path)
+	}
+	ft := sf.Type
+	switch {
+	case ft.Kind() == reflect.Struct && ft != timeType:
+		return d.walk(ft, hops, base+sf.Offset, path+".", colPrefix)
+	case ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct && ft.Elem() != timeType:
+		// Follow the pointer: a nil pointer makes the inline columns NULL.
+		next := append(append([]uintptr(nil), hops...), base+sf.Offset)
+		return d.walk(ft.Elem(), next, 0, path+".", colPrefix)
+	}
+	return invalidTable(d.table, "field %s (%v): only a struct or a pointer to a struct can be inline", path, ft)
+}
+
+// fieldTag is what a field's `col` and `json` tags say.
+type fieldTag struct {
+	name     string // the column name, or the prefix of inline columns
+	override Type   // the column type given in the tag, zero if none
+	named    bool   // the name comes from a tag
+	skip     bool   // `col:"-"`, or `json:"-"` without a col tag
+	inline   bool   // `col:"prefix,inline"`: the struct's fields are columns
+}
+
+// parseTag reads a field's column name, type override and options from
+// its `col` and `json` tags.
+func parseTag(sf reflect.StructField) (fieldTag, error) {
+	var tag fieldTag
 	col, hasCol := sf.Tag.Lookup("col")
 	if hasCol {
 		if col == "-" {
-			return "", 0, false, true, nil
+			return fieldTag{skip: true}, nil
 		}
 		var opt string
-		name, opt, _ = strings.Cut(col, ",")
-		if opt != "" {
-			if override, err = ParseType(opt); err != nil {
-				return "", 0, false, false, fmt.Errorf("tag `col:%q`: unknown column type %q", col, opt)
+		tag.name, opt, _ = strings.Cut(col, ",")
+		switch {
+		case opt == "inline":
+			tag.inline = true
+			return tag, nil // the name, even empty, is the prefix
+		case opt != "":
+			t, err := ParseType(opt)
+			if err != nil {
+				return tag, fmt.Errorf("tag `col:%q`: unknown column type or option %q", col, opt)
 			}
+			tag.override = t
 		}
 	}
-	if name == "" {
+	if tag.name == "" {
 		if js, ok := sf.Tag.Lookup("json"); ok {
 			if js == "-" && !hasCol {
-				return "", 0, false, true, nil
+				return fieldTag{skip: true}, nil
 			}
 			if js != "-" {
-				name, _, _ = strings.Cut(js, ",")
+				tag.name, _, _ = strings.Cut(js, ",")
 			}
 		}
 	}
-	named = name != ""
-	if !named {
-		name = sf.Name
+	tag.named = tag.name != ""
+	if !tag.named {
+		tag.name = sf.Name
 	}
-	return name, override, named, false, nil
+	return tag, nil
 }
 
 // newField classifies a field's Go type and checks the column type it
@@ -203,9 +263,63 @@ func newField(ft reflect.Type, override Type) (field, error) {
 	if !accepts(f.kind, f.typ) {
 		return f, errors.New("cannot be a " + f.typ.String() + " column")
 	}
+	if f.kind == kindOther {
+		if err := encodable(ft, nil); err != nil {
+			return f, err
+		}
+	}
 	f.direct = isDirect(f.kind, f.typ)
 	return f, nil
 }
+
+// encodable reports a type that encoding/json cannot encode, which a JSON
+// column could never hold: a channel, a function, a complex number or an
+// unsafe pointer, also inside a container, and a map whose keys are
+// neither strings, integers nor text marshalers. Types that marshal
+// themselves are trusted.
+func encodable(t reflect.Type, seen map[reflect.Type]bool) error {
+	if seen[t] {
+		return nil
+	}
+	if seen == nil {
+		seen = make(map[reflect.Type]bool)
+	}
+	seen[t] = true
+	if t.Implements(jsonMarshalerType) || reflect.PointerTo(t).Implements(jsonMarshalerType) ||
+		t.Implements(textMarshalerType) || reflect.PointerTo(t).Implements(textMarshalerType) {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Chan, reflect.Func, reflect.Complex64, reflect.Complex128, reflect.UnsafePointer:
+		return fmt.Errorf("a %v cannot be encoded as JSON, so it cannot be a column; skip it with `col:\"-\"`", t)
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return encodable(t.Elem(), seen)
+	case reflect.Map:
+		switch k := t.Key(); {
+		case k.Kind() == reflect.String, k.Kind() >= reflect.Int && k.Kind() <= reflect.Uintptr,
+			k.Implements(textMarshalerType):
+		default:
+			return fmt.Errorf("a map with %v keys cannot be encoded as JSON, so it cannot be a column", k)
+		}
+		return encodable(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			if !sf.IsExported() || sf.Tag.Get("json") == "-" {
+				continue
+			}
+			if err := encodable(sf.Type, seen); err != nil {
+				return fmt.Errorf("field %s: %w", sf.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+var (
+	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+)
 
 // classify returns how to load a value of type t and its default column
 // type, zero when there is none.
