@@ -45,15 +45,16 @@ func benchUsers(n int) []seedUser {
 func seedConnector(items []seedUser, pageSize int) *connector.Connector {
 	return &connector.Connector{Name: "bench", Tables: []connector.Table{{
 		Table: seedUsers.Table(),
-		Sync: func(ctx context.Context, s *connector.Sync) error {
-			return connector.Incremental[seedUser]{
-				Pages: func(connector.Window) *paginate.Paginator[seedUser] {
-					return paginate.New(&memsource.Source[seedUser]{Items: items, Kind: paginate.KindOffset, HasMore: true}, paginate.Offset(pageSize))
-				},
-				Key: func(u seedUser) state.Mark { return state.Mark{UpdatedAt: u.UpdatedAt, ID: u.ID} },
-			}.Sync(ctx, s, func(ctx context.Context, u seedUser) error {
-				return s.Upsert(ctx, seedUsers.Row(&u))
-			})
+		Stream: connector.Incremental[seedUser]{
+			Pages: func(connector.Window) *paginate.Paginator[seedUser] {
+				return paginate.New(&memsource.Source[seedUser]{Items: items, Kind: paginate.KindOffset, HasMore: true}, paginate.Offset(pageSize))
+			},
+			Key: func(u seedUser) state.Mark {
+				return state.Mark{Cursor: state.Time(u.UpdatedAt), ID: state.String(u.ID)}
+			},
+			Emit: func(ctx context.Context, w *connector.Writer, u seedUser) error {
+				return w.Upsert(ctx, "user", seedUsers.Row(&u))
+			},
 		},
 	}}}
 }

@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -106,6 +107,12 @@ func (c Config) String() string {
 	b.WriteString("]")
 	return b.String()
 }
+
+// MarshalJSON encodes c as a JSON object with secret-looking values
+// redacted, so that json.Marshal of a Config, in a log or a report, never
+// prints a secret. (Decoding a configuration file into a Config works as
+// for any map[string]string.)
+func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.Redacted()) }
 
 // GoString is String, so that %#v does not print secrets either.
 func (c Config) GoString() string { return "connector.Config" + c.String() }

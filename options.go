@@ -8,7 +8,7 @@ import (
 )
 
 // Options tune [Connector.Run]. The zero value means defaults: state from
-// the destination when it keeps state (else in memory), one table at a
+// the destination when it keeps state (else in memory), one stream at a
 // time, a checkpoint after every page, progress logged every 10 seconds to
 // slog.Default().
 type Options struct {
@@ -16,13 +16,17 @@ type Options struct {
 	// values are redacted in logs.
 	Config Config
 
-	// Store loads the state at the start and saves it at each
-	// checkpoint, after the destination has made the rows durable. Nil
-	// means the destination itself when it implements state.Store (as
-	// ops.Memory and ops.Dir do), else an in-memory store.
+	// Store keeps the state for a destination that cannot: it loads the
+	// state at the start and saves it at each checkpoint, after the
+	// destination has made the rows durable. It must be nil for a
+	// destination that keeps the state with its rows (an
+	// ops.StateLoader, as ops.Memory, ops.Dir and ops/sqldest are):
+	// Run fails with [ErrStateOwner] otherwise, since two owners of the
+	// state can disagree. Nil with a destination that keeps no state
+	// means the state lives in memory for the run.
 	Store state.Store
 
-	// Concurrency is the number of tables synced at once, started in
+	// Concurrency is the number of streams synced at once, started in
 	// priority order. Zero means 1.
 	Concurrency int
 
@@ -44,15 +48,15 @@ type Options struct {
 }
 
 // CheckpointPolicy decides when a committed page is checkpointed. A
-// checkpoint always falls on a page boundary (a call of [Sync.Commit]) and
-// a table's last commit is always checkpointed. With both fields zero,
-// every commit is checkpointed.
+// checkpoint always falls on a page boundary (a call of [Writer.Commit])
+// and a stream's last commit is always checkpointed. With both fields
+// zero, every commit is checkpointed.
 type CheckpointPolicy struct {
-	// EveryRecords checkpoints once a table has emitted this many
+	// EveryRecords checkpoints once a stream has written this many
 	// operations since its last checkpoint.
 	EveryRecords int
-	// Every checkpoints once this much time has passed since the table's
-	// last checkpoint.
+	// Every checkpoints once this much time has passed since the
+	// stream's last checkpoint.
 	Every time.Duration
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"sync"
 	"time"
 
@@ -19,13 +18,22 @@ import (
 // run was cancelled.
 const finalCheckpointTimeout = 30 * time.Second
 
+// ErrStateOwner reports a run given two owners of the state: a
+// destination that keeps the state with its rows (an [ops.StateLoader])
+// and a separate Options.Store.
+var ErrStateOwner = errors.New("connector: the destination keeps the state; Options.Store must be nil")
+
 // Run syncs every table into dest: it loads the state, declares the schema
-// to dest, runs each table's Sync in priority order (up to
+// to dest, runs each table's Stream in priority order (up to
 // o.Concurrency at once), checkpoints as o.Checkpoint says, and returns a
 // summary of what it did.
 //
-// A table's error does not stop the other tables: Run returns every
-// table's error, each a [*TableError] naming the table and the state it
+// The state comes from dest when it keeps one (an [ops.StateLoader], as
+// every destination of this module does), else from o.Store, else it
+// starts empty and lives in memory for the run.
+//
+// A stream's error does not stop the other streams: Run returns every
+// stream's error, each a [*TableError] naming the table and the state it
 // resumes from, joined with errors.Join. Whatever happens, progress that
 // was committed is checkpointed before Run returns, also after ctx is
 // cancelled, so the next run resumes from it.
@@ -33,14 +41,22 @@ func (c *Connector) Run(ctx context.Context, dest ops.Destination, o Options) (*
 	if dest == nil {
 		return nil, errors.New("connector: Run: nil destination")
 	}
-	tables, err := c.compile()
+	tables, streams, err := c.compile()
 	if err != nil {
 		return nil, err
 	}
-	r := newRunner(dest, o)
-	r.logger.Info("sync starting", "connector", c.Name, "tables", len(tables), "config", o.Config)
+	r, err := newRunner(dest, tables, o)
+	if err != nil {
+		return nil, err
+	}
+	r.logger.Info("sync starting", "connector", c.Name, "tables", len(tables), "streams", len(streams), "config", o.Config)
 
-	st, err := r.store.Load(ctx)
+	var st *state.State
+	if r.loader != nil {
+		st, err = r.loader.LoadState(ctx)
+	} else {
+		st, err = r.store.Load(ctx)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connector: loading state: %w", err)
 	}
@@ -51,16 +67,24 @@ func (c *Connector) Run(ctx context.Context, dest ops.Destination, o Options) (*
 	if err := dest.Prepare(ctx, c.Schema()); err != nil {
 		return nil, fmt.Errorf("connector: preparing the destination: %w", err)
 	}
+	for _, t := range streams {
+		r.summaryOrder = append(r.summaryOrder, t.Name)
+	}
+	for _, t := range c.Tables {
+		if t.Stream == nil {
+			r.summaryOrder = append(r.summaryOrder, t.Name)
+		}
+	}
 
 	stopProgress := r.startProgress()
 	var g errgroup.Group
 	g.SetLimit(max(o.Concurrency, 1))
 	var errMu sync.Mutex
 	var errs []error
-	for _, t := range tables {
-		s := r.newSync(t)
+	for _, t := range streams {
+		w := r.newWriter(t)
 		g.Go(func() error {
-			if err := r.syncTable(ctx, s); err != nil {
+			if err := r.syncStream(ctx, w); err != nil {
 				errMu.Lock()
 				errs = append(errs, err)
 				errMu.Unlock()
@@ -78,6 +102,13 @@ func (c *Connector) Run(ctx context.Context, dest ops.Destination, o Options) (*
 	if err := r.checkpointPending(fctx); err != nil {
 		errs = append(errs, err)
 	}
+	r.mu.Lock()
+	for i, err := range errs {
+		if f, ok := err.(*tableFailure); ok {
+			errs[i] = &TableError{Table: f.w.t.Name, State: f.w.checkpointed, Err: f.err}
+		}
+	}
+	r.mu.Unlock()
 	sum := r.summary()
 	r.logger.Info("sync finished", "connector", c.Name, "summary", sum, "errors", len(errs))
 	return sum, errors.Join(errs...)
@@ -86,102 +117,138 @@ func (c *Connector) Run(ctx context.Context, dest ops.Destination, o Options) (*
 // runner is the state of one Run.
 type runner struct {
 	dest   ops.Destination
-	store  state.Store
+	loader ops.StateLoader // dest, when it keeps the state
+	store  state.Store     // else the store of the state
+	tables map[string]*compiled
 	opts   Options
 	logger *slog.Logger
 	now    func() time.Time
 
 	wallStart time.Time // real time, for durations and rates
 
-	storeIsDest bool // the destination keeps the state: Checkpoint saved it
+	stats        map[string]*tableStats // by table name; the map is not changed once the run starts
+	summaryOrder []string               // the streams' tables in sync order, then the others
 
-	mu    sync.Mutex // guards st and the progress fields of every Sync
-	st    *state.State
-	syncs []*Sync
+	mu      sync.Mutex // guards st and the progress fields of every Writer
+	st      *state.State
+	writers []*Writer
 
 	cpMu        sync.Mutex // serializes checkpoints
 	checkpoints int64
 }
 
-func newRunner(dest ops.Destination, o Options) *runner {
-	r := &runner{dest: dest, opts: o, logger: o.Logger, now: o.Now}
+func newRunner(dest ops.Destination, tables map[string]*compiled, o Options) (*runner, error) {
+	r := &runner{dest: dest, tables: tables, opts: o, logger: o.Logger, now: o.Now, store: o.Store}
+	if l, ok := dest.(ops.StateLoader); ok {
+		if o.Store != nil {
+			return nil, fmt.Errorf("%w (destination %T)", ErrStateOwner, dest)
+		}
+		r.loader = l
+	}
+	if r.loader == nil && r.store == nil {
+		r.store = &state.Memory{}
+	}
 	if r.logger == nil {
 		r.logger = slog.Default()
 	}
 	if r.now == nil {
 		r.now = time.Now
 	}
-	r.store = o.Store
-	if s, ok := dest.(state.Store); ok && (r.store == nil || same(r.store, s)) {
-		r.store, r.storeIsDest = s, true
-	}
-	if r.store == nil {
-		r.store = &state.Memory{}
+	r.stats = make(map[string]*tableStats, len(tables))
+	for name := range tables {
+		r.stats[name] = &tableStats{name: name}
 	}
 	r.wallStart = time.Now()
-	return r
+	return r, nil
 }
 
-// same reports whether two interface values hold the same comparable
-// value, such as the same pointer.
-func same(a, b any) bool {
-	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
-	return ta == tb && ta != nil && ta.Comparable() && a == b
-}
-
-func (r *runner) newSync(t *compiled) *Sync {
-	s := &Sync{r: r, t: t, logger: r.logger.With("table", t.Name), stats: &tableStats{name: t.Name}}
+func (r *runner) newWriter(t *compiled) *Writer {
+	w := &Writer{r: r, t: t, logger: r.logger.With("table", t.Name), stats: r.stats[t.Name]}
 	r.mu.Lock()
-	r.syncs = append(r.syncs, s)
+	if ts := r.st.Tables[t.Name]; ts != nil {
+		w.checkpointed = *ts.Clone()
+	}
+	r.writers = append(r.writers, w)
 	r.mu.Unlock()
-	return s
+	return w
 }
 
-// syncTable runs one table's Sync and checkpoints what it left pending.
-func (r *runner) syncTable(ctx context.Context, s *Sync) error {
+// count adds a batch the destination accepted to the tables' counts.
+func (r *runner) count(batch []ops.Op) {
+	var last *tableStats
+	for i := range batch {
+		op := &batch[i]
+		if last == nil || last.name != op.Table {
+			last = r.stats[op.Table]
+		}
+		last.count(op.Kind)
+	}
+}
+
+// syncStream runs one stream and checkpoints what it left pending.
+func (r *runner) syncStream(ctx context.Context, w *Writer) error {
 	start := time.Now()
 	r.mu.Lock()
-	s.sinceStart = r.now()
+	w.sinceStart = r.now()
 	r.mu.Unlock()
-	s.stats.started.Store(start.UnixNano())
-	s.logger.Info("table sync starting", "priority", s.t.Priority, "state", describeState(s.State()))
+	w.stats.started.Store(start.UnixNano())
+	w.logger.Info("table sync starting", "priority", w.t.Priority, "state", describeState(w.State()))
 
-	err := s.t.Sync(ctx, s)
+	err := w.t.Stream.Read(ctx, w)
+	if err == nil {
+		// Operations written after the last commit: the final
+		// checkpoint covers them, under the last committed state.
+		err = w.flush(ctx)
+	}
 	if err == nil {
 		r.mu.Lock()
-		pending := s.pending()
+		pending := w.pending()
 		r.mu.Unlock()
 		if pending {
 			err = r.checkpoint(ctx)
 		}
+	} else {
+		w.discard()
 	}
-	s.stats.duration.Store(max(int64(time.Since(start)), 1))
+	if n := w.skipped; n > skipsLogged {
+		w.logger.Warn("skipped records", "skipped", n, "logged", skipsLogged)
+	}
+	w.stats.duration.Store(max(int64(time.Since(start)), 1))
 	if err != nil {
-		s.stats.failed.Store(true)
-		te := &TableError{Table: s.t.Name, State: s.State(), Err: err}
-		s.logger.Error("table sync failed", "err", err)
-		return te
+		w.stats.failed.Store(true)
+		w.logger.Error("table sync failed", "err", err)
+		return &tableFailure{w: w, err: err}
 	}
-	s.logger.Info("table sync finished", "summary", s.stats.summary())
+	w.logger.Info("table sync finished", "summary", w.stats.summary())
 	return nil
 }
 
+// tableFailure is a stream's error until the run ends, when it becomes a
+// TableError with the state of the stream's last checkpoint, which the
+// final checkpoint may still move.
+type tableFailure struct {
+	w   *Writer
+	err error
+}
+
+func (f *tableFailure) Error() string { return f.err.Error() }
+
 // checkpoint makes the destination durable up to now and saves the
-// committed state of every table.
+// committed state of every stream.
 func (r *runner) checkpoint(ctx context.Context) error {
 	r.cpMu.Lock()
 	defer r.cpMu.Unlock()
 	r.mu.Lock()
 	snap := r.st.Clone()
 	type mark struct {
-		s   *Sync
+		w   *Writer
 		seq int64
 		ops int64
 	}
 	var covered []mark
-	for _, s := range r.syncs {
-		if s.pending() {
-			covered = append(covered, mark{s, s.seq, s.sinceOps.Load()})
+	for _, w := range r.writers {
+		if w.pending() {
+			covered = append(covered, mark{w, w.seq, w.sinceOps})
 		}
 	}
 	r.mu.Unlock()
@@ -189,7 +256,7 @@ func (r *runner) checkpoint(ctx context.Context) error {
 	if err := r.dest.Checkpoint(ctx, snap); err != nil {
 		return fmt.Errorf("connector: checkpoint: %w", err)
 	}
-	if !r.storeIsDest {
+	if r.loader == nil {
 		if err := r.store.Save(ctx, snap); err != nil {
 			return fmt.Errorf("connector: saving state: %w", err)
 		}
@@ -198,22 +265,25 @@ func (r *runner) checkpoint(ctx context.Context) error {
 	now := r.now()
 	r.mu.Lock()
 	for _, m := range covered {
-		m.s.savedSeq = m.seq
-		m.s.sinceOps.Add(-m.ops)
-		m.s.sinceStart = now
-		m.s.stats.checkpoints.Add(1)
+		m.w.savedSeq = m.seq
+		m.w.sinceOps -= m.ops
+		m.w.sinceStart = now
+		if ts := snap.Tables[m.w.t.Name]; ts != nil {
+			m.w.checkpointed = *ts
+		}
+		m.w.stats.checkpoints.Add(1)
 	}
 	r.mu.Unlock()
 	return nil
 }
 
-// checkpointPending checkpoints if any table has progress no checkpoint
+// checkpointPending checkpoints if any stream has progress no checkpoint
 // covers.
 func (r *runner) checkpointPending(ctx context.Context) error {
 	r.mu.Lock()
 	pending := false
-	for _, s := range r.syncs {
-		pending = pending || s.pending()
+	for _, w := range r.writers {
+		pending = pending || w.pending()
 	}
 	r.mu.Unlock()
 	if !pending {
@@ -235,9 +305,7 @@ func (r *runner) startProgress() (stop func()) {
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -248,7 +316,7 @@ func (r *runner) startProgress() (stop func()) {
 				r.logProgress()
 			}
 		}
-	}()
+	})
 	return func() {
 		close(done)
 		wg.Wait()
@@ -257,20 +325,20 @@ func (r *runner) startProgress() (stop func()) {
 
 func (r *runner) logProgress() {
 	r.mu.Lock()
-	syncs := append([]*Sync(nil), r.syncs...)
+	writers := append([]*Writer(nil), r.writers...)
 	r.mu.Unlock()
 	now := time.Now()
-	for _, s := range syncs {
-		started := s.stats.started.Load()
-		if started == 0 || s.stats.duration.Load() != 0 {
+	for _, w := range writers {
+		started := w.stats.started.Load()
+		if started == 0 || w.stats.duration.Load() != 0 {
 			continue // not started, or finished
 		}
-		ts := s.stats.summary()
+		ts := w.stats.summary()
 		elapsed := now.Sub(time.Unix(0, started)).Seconds()
 		rate := 0.0
 		if elapsed > 0 {
 			rate = float64(ts.Records()) / elapsed
 		}
-		s.logger.Info("sync progress", "records", ts.Records(), "pages", ts.Pages, "skipped", ts.Skipped, "records_per_s", int64(rate))
+		w.logger.Info("sync progress", "records", ts.Records(), "pages", ts.Pages, "skipped", ts.Skipped, "records_per_s", int64(rate))
 	}
 }

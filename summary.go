@@ -15,7 +15,9 @@ import (
 // Summary is what a run did, per table, like the summary `fivetran debug`
 // prints.
 type Summary struct {
-	// Tables lists the tables in the order they started.
+	// Tables lists every table of the connector, with the operations
+	// written to it by any stream: the tables with a stream in the order
+	// their streams start, then the others in declaration order.
 	Tables []TableSummary
 	// Checkpoints counts the checkpoints of the run.
 	Checkpoints int64
@@ -23,22 +25,26 @@ type Summary struct {
 	Duration time.Duration
 }
 
-// TableSummary is what a run did to one table.
+// TableSummary is what a run did to one table. The operations are those
+// the destination accepted for the table, from whichever stream wrote
+// them; Checkpoints, Skipped, Pages, Duration and Failed describe the
+// table's own stream, and are zero for a table without one.
 type TableSummary struct {
 	Table string
 	ops.Summary
-	// Skipped counts the records the connector chose not to write.
+	// Skipped counts the records the stream chose not to write.
 	Skipped int64
-	// Pages counts the commits, one per page.
+	// Pages counts the stream's commits, one per page, that reached the
+	// destination; a failed run counts those it did commit.
 	Pages int64
-	// Duration is the table's sync time.
+	// Duration is the stream's sync time.
 	Duration time.Duration
-	// Failed reports that the table's sync ended with an error.
+	// Failed reports that the stream ended with an error.
 	Failed bool
 }
 
 // Records returns the number of row operations: upserts, updates and
-// deletes.
+// deletes (deletes of children included).
 func (t TableSummary) Records() int64 { return t.Upserts + t.Updates + t.Deletes }
 
 // Table returns the summary of the named table, and whether there is one.
@@ -116,6 +122,20 @@ type tableStats struct {
 	failed                               atomic.Bool
 }
 
+// count adds an operation of kind k.
+func (t *tableStats) count(k ops.Kind) {
+	switch k {
+	case ops.OpUpsert:
+		t.upserts.Add(1)
+	case ops.OpUpdate:
+		t.updates.Add(1)
+	case ops.OpDelete, ops.OpDeleteChildren:
+		t.deletes.Add(1)
+	case ops.OpTruncate:
+		t.truncates.Add(1)
+	}
+}
+
 func (t *tableStats) summary() TableSummary {
 	return TableSummary{
 		Table: t.name,
@@ -143,8 +163,8 @@ func (r *runner) summary() *Summary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := &Summary{Checkpoints: r.checkpoints, Duration: time.Since(r.wallStart)}
-	for _, sy := range r.syncs {
-		s.Tables = append(s.Tables, sy.stats.summary())
+	for _, name := range r.summaryOrder {
+		s.Tables = append(s.Tables, r.stats[name].summary())
 	}
 	return s
 }

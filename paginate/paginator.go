@@ -134,3 +134,15 @@ func (p *Paginator[T]) start() (Cursor, error) {
 	c.Limit = s.limit
 	return c, nil
 }
+
+// From returns a copy of p whose runs start at c instead of
+// [Options.Start]: a driver resumes a Paginator that its user built,
+// without the user handling cursors. The copy shares p's Source and
+// Strategy and has its own Cursor. c is checked when a run begins, as
+// Options.Start is.
+func (p *Paginator[T]) From(c Cursor) *Paginator[T] {
+	q := &Paginator[T]{src: p.src, strategy: p.strategy, opts: p.opts, key: p.key, logger: p.logger}
+	q.opts.Start = c
+	q.cur = c
+	return q
+}
