@@ -338,9 +338,9 @@ func TestVersion1MarkMigratesToNumericIDs(t *testing.T) {
 func TestStateOfAnotherStreamIsRejected(t *testing.T) {
 	api := newFakeAPI(5, 1, time.Second)
 	for name, st := range map[string]state.Table{
-		"full refresh cursor":    {Cursor: paginate.Cursor{Offset: 40}},
-		"newest-first pass":      {Pass: &state.Pass{Last: state.Mark{Cursor: state.Time(t0)}}},
-		"cursor without a pass":  {Cursor: paginate.Cursor{Token: "x"}, Mark: state.Mark{Cursor: state.Time(t0)}},
+		"full refresh cursor":   {Cursor: paginate.Cursor{Offset: 40}},
+		"newest-first pass":     {Pass: &state.Pass{Last: state.Mark{Cursor: state.Time(t0)}}},
+		"cursor without a pass": {Cursor: paginate.Cursor{Token: "x"}, Mark: state.Mark{Cursor: state.Time(t0)}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			o := quiet()

@@ -442,7 +442,9 @@ func TestFullRefreshResumesAndRestarts(t *testing.T) {
 	tbl := schema.Table{Name: "n", PrimaryKey: []string{"n"}, Columns: []schema.Column{{Name: "n", Type: schema.Long}}}
 	var emitted []int
 	c := &connector.Connector{Tables: []connector.Table{{Table: tbl, Stream: connector.FullRefresh[int]{
-		Pages: func(connector.Window) *paginate.Paginator[int] { return paginate.New(src, paginate.Token().WithLimit(5)) },
+		Pages: func(connector.Window) *paginate.Paginator[int] {
+			return paginate.New(src, paginate.Token().WithLimit(5))
+		},
 		Emit: func(ctx context.Context, w *connector.Writer, n int) error {
 			emitted = append(emitted, n)
 			return w.Upsert(ctx, "n", schema.Row{"n": n})
@@ -475,7 +477,9 @@ func TestFullRefreshTruncateDeletesWhatIsGone(t *testing.T) {
 		Pages: func(connector.Window) *paginate.Paginator[int] {
 			return paginate.New(&memsource.Source[int]{Items: items, Kind: paginate.KindOffset, HasMore: true}, paginate.Offset(2))
 		},
-		Emit:     func(ctx context.Context, w *connector.Writer, n int) error { return w.Upsert(ctx, "n", schema.Row{"n": n}) },
+		Emit: func(ctx context.Context, w *connector.Writer, n int) error {
+			return w.Upsert(ctx, "n", schema.Row{"n": n})
+		},
 		Truncate: true,
 	}}}}
 	dest := ops.NewMemory()
