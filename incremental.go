@@ -123,9 +123,16 @@ type PriorityFirst struct {
 	// Budget is the time a sync may spend on history, checked at page
 	// boundaries. Zero means no limit.
 	Budget time.Duration
-	// MaxWindows is the number of backward windows a sync may complete.
-	// Zero means no limit.
+	// MaxWindows is the number of backward windows a sync may complete,
+	// for a history that is not Partitioned. Zero means no limit.
 	MaxWindows int
+	// Partitioned plans the history at the first sync, as windows of
+	// Window from the recent edge down to Oldest (or to the source's
+	// oldest row when Oldest is zero), each a partition of its own that
+	// runs and resumes alone: concurrently in one process (see
+	// Options.Partitions), or as separate tasks on several machines (see
+	// Connector.Plan). Budget applies to each partition.
+	Partitioned bool
 }
 
 // ErrStateMismatch reports a stream state written by another kind of
@@ -199,43 +206,24 @@ func checkStateFor(st state.Table, what string, newestFirst bool) error {
 
 // incremental is one run of an Incremental driver.
 type incremental[T any] struct {
-	inc   Incremental[T]
-	w     *Writer
-	cmp   func(a, b state.Mark) int
-	typed bool // the state's marks were converted to the rows' types
+	inc Incremental[T]
+	w   *Writer
+	cmp func(a, b state.Mark) int
 }
 
-// align converts the marks of st to the types of k, the first key the
-// run sees, once: marks checkpointed before the types were declared
-// (version 1 states keep ids as strings) then compare by the row's types.
-func (d *incremental[T]) align(st *state.Table, k state.Mark) error {
-	if d.typed {
-		return nil
-	}
-	d.typed = true
+// align converts *m, a checkpointed mark, to the types of k, the first
+// key a pass sees: marks checkpointed before the types were declared
+// (version 1 states keep ids as strings) then compare by the row's
+// types. It also checks that options needing a time cursor have one.
+func (d *incremental[T]) align(m *state.Mark, k state.Mark) error {
 	if k.Cursor.Type() != state.TypeTime && (d.inc.Lookback > 0 || d.inc.PriorityFirst.Recent > 0) {
 		return fmt.Errorf("connector: Incremental: Lookback and PriorityFirst need a time cursor; Key returned a %s cursor (%s)", k.Cursor.Type(), k)
 	}
-	conv := func(m *state.Mark) error {
-		c, err := m.As(k.Cursor.Type(), k.ID.Type())
-		if err != nil {
-			return fmt.Errorf("connector: the checkpointed mark %s cannot be compared with the rows' keys such as %s: %w", *m, k, err)
-		}
-		*m = c
-		return nil
+	c, err := m.As(k.Cursor.Type(), k.ID.Type())
+	if err != nil {
+		return fmt.Errorf("connector: the checkpointed mark %s cannot be compared with the rows' keys such as %s: %w", *m, k, err)
 	}
-	marks := []*state.Mark{&st.Mark}
-	if st.Pass != nil {
-		marks = append(marks, &st.Pass.Top, &st.Pass.Last)
-	}
-	if st.History != nil {
-		marks = append(marks, &st.History.Mark)
-	}
-	for _, m := range marks {
-		if err := conv(m); err != nil {
-			return err
-		}
-	}
+	*m = c
 	return nil
 }
 
@@ -258,44 +246,151 @@ func (d *incremental[T]) oldestFirst(ctx context.Context, st *state.Table) error
 	if pf.Recent <= 0 && st.History != nil && !st.History.Done {
 		d.w.Logger().Warn("the state holds a priority-first history, but PriorityFirst is off: history is not filled", "history", describeState(*st))
 	}
-
-	// Forward: from the mark (less the lookback), or from the recent
-	// edge while the mark is zero, up to now and beyond.
-	var since time.Time
-	switch {
-	case !st.Mark.IsZero():
-		if t := st.Mark.Cursor.Time(); !t.IsZero() {
-			since = d.floor(t.Add(-d.inc.Lookback))
+	if !d.w.partitionOnly() {
+		// Forward: from the mark (less the lookback), or from the recent
+		// edge while the mark is zero, up to now and beyond.
+		var since time.Time
+		switch {
+		case !st.Mark.IsZero():
+			if t := st.Mark.Cursor.Time(); !t.IsZero() {
+				since = d.floor(t.Add(-d.inc.Lookback))
+			}
+		case pf.Recent > 0 && st.History != nil:
+			since = st.History.Start
+		case pf.Recent > 0:
+			since = d.floor(syncStart.Add(-pf.Recent))
+			st.History = &state.History{Start: since, Until: since}
 		}
-	case pf.Recent > 0 && st.History != nil:
-		since = st.History.Start
-	case pf.Recent > 0:
-		since = d.floor(syncStart.Add(-pf.Recent))
-		st.History = &state.History{Start: since, Until: since}
+		commit := func(ctx context.Context) error { return d.w.Commit(ctx, *st) }
+		if _, err := d.pass(ctx, d.w, Window{Since: since}, &st.Mark, commit, nil); err != nil {
+			return err
+		}
 	}
-	forward := func(t *state.Table) *state.Mark { return &t.Mark }
-	if _, err := d.pass(ctx, st, Window{Since: since}, forward, nil); err != nil {
-		return err
+	if pf.Recent <= 0 || (st.History != nil && st.History.Done) {
+		return nil
 	}
-	if pf.Recent <= 0 || st.History == nil || st.History.Done {
+	if pf.Partitioned {
+		return d.partitionedHistory(ctx, st, syncStart)
+	}
+	if st.History == nil {
 		return nil
 	}
 	return d.history(ctx, st, syncStart)
 }
 
-// history fills the backward windows of priority-first.
-func (d *incremental[T]) history(ctx context.Context, st *state.Table, syncStart time.Time) error {
+// step is the span of a history window, in whole units of the
+// granularity so that windows stay aligned.
+func (d *incremental[T]) step() time.Duration {
 	pf := d.inc.PriorityFirst
 	step := pf.Window
 	if step <= 0 {
 		step = pf.Recent
 	}
 	if g := d.inc.Granularity; g > 0 && step%g != 0 {
-		step = (step/g + 1) * g // whole units, so that windows stay aligned
+		step = (step/g + 1) * g
 	}
+	return step
+}
+
+// plan makes the history plan of a partitioned priority-first stream:
+// windows of Window from the recent edge down to Oldest (or to the
+// source's oldest row), newest first, each a partition.
+func (inc Incremental[T]) plan(ctx context.Context, w *Writer) (own bool, err error) {
+	pf := inc.PriorityFirst
+	if err := inc.check(); err != nil || pf.Recent <= 0 || !pf.Partitioned {
+		return true, err
+	}
+	d := &incremental[T]{inc: inc, w: w, cmp: inc.Compare}
+	st := w.State()
+	if err := checkStateFor(st, "an oldest-first incremental stream", false); err != nil {
+		return true, err
+	}
+	if st.Partitions != nil || (st.History != nil && st.History.Done) {
+		return true, nil // planned once, for good
+	}
+	if st.History == nil {
+		edge := d.floor(w.Now().Add(-pf.Recent))
+		st.History = &state.History{Start: edge, Until: edge}
+	}
+	edge := st.History.Until
+	oldest := d.floor(pf.Oldest)
+	if oldest.IsZero() {
+		first, found, err := d.oldestBefore(ctx, edge)
+		if err != nil {
+			return true, err
+		}
+		if found {
+			oldest = d.floor(first)
+		}
+	}
+	plan := []*state.Partition{}
+	for hi := edge; !oldest.IsZero() && hi.After(oldest); {
+		lo := hi.Add(-d.step())
+		if lo.Before(oldest) {
+			lo = oldest
+		}
+		plan = append(plan, &state.Partition{ID: lo.Format(time.RFC3339Nano), Since: lo, Until: hi})
+		hi = lo
+	}
+	st.Partitions = plan
+	if len(plan) == 0 {
+		st.History.Done = true
+	}
+	w.logger.Info("history planned", "partitions", len(plan), "from", oldest, "until", edge)
+	return true, w.Commit(ctx, st)
+}
+
+// partitionedHistory runs the planned history partitions, planning them
+// first if needed.
+func (d *incremental[T]) partitionedHistory(ctx context.Context, st *state.Table, syncStart time.Time) error {
+	if !d.w.partitionOnly() && st.Partitions == nil {
+		if _, err := d.inc.plan(ctx, d.w); err != nil {
+			return err
+		}
+	}
+	pf := d.inc.PriorityFirst
+	spent := func() bool { return pf.Budget > 0 && d.w.Now().Sub(syncStart) >= pf.Budget }
+	err := d.w.runPartitions(ctx, func(ctx context.Context, pw *Writer, p state.Partition) error {
+		commit := func(ctx context.Context) error { return pw.commitPartition(ctx, p) }
+		win := Window{Since: p.Since, Until: p.Until, Partition: &p}
+		_, err := d.pass(ctx, pw, win, &p.Mark, commit, func() error {
+			if spent() {
+				return errBudget
+			}
+			return nil
+		})
+		if errors.Is(err, errBudget) {
+			pw.Logger().Info("history partition paused: budget spent")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p.Done = true
+		return commit(ctx)
+	})
+	if err != nil || d.w.partitionOnly() {
+		return err
+	}
+	// Every partition this run could see is done: so is history.
+	latest := d.w.State()
+	for _, p := range latest.Partitions {
+		if !p.Done {
+			return nil
+		}
+	}
+	latest.History.Done = true
+	d.w.logger.Info("history complete", "partitions", len(latest.Partitions))
+	return d.w.Commit(ctx, latest)
+}
+
+// history fills the backward windows of priority-first.
+func (d *incremental[T]) history(ctx context.Context, st *state.Table, syncStart time.Time) error {
+	pf := d.inc.PriorityFirst
+	step := d.step()
 	oldest := d.floor(pf.Oldest)
 	spent := func() bool { return pf.Budget > 0 && d.w.Now().Sub(syncStart) >= pf.Budget }
-	backward := func(t *state.Table) *state.Mark { return &t.History.Mark }
+	commit := func(ctx context.Context) error { return d.w.Commit(ctx, *st) }
 	for windows := 0; ; windows++ {
 		if (pf.MaxWindows > 0 && windows >= pf.MaxWindows) || spent() {
 			d.w.Logger().Info("history paused", "until", st.History.Until, "windows", windows)
@@ -311,7 +406,7 @@ func (d *incremental[T]) history(ctx context.Context, st *state.Table, syncStart
 			lo = oldest
 		}
 		win := Window{Since: lo, Until: h.Until}
-		rows, err := d.pass(ctx, st, win, backward, func() error {
+		rows, err := d.pass(ctx, d.w, win, &st.History.Mark, commit, func() error {
 			if spent() {
 				return errBudget
 			}
@@ -348,27 +443,35 @@ func (d *incremental[T]) history(ctx context.Context, st *state.Table, syncStart
 }
 
 // anyBefore reports whether the source has a row with a cursor before t.
-// The source lists oldest first, so its first valid row says.
 func (d *incremental[T]) anyBefore(ctx context.Context, t time.Time) (bool, error) {
+	_, found, err := d.oldestBefore(ctx, t)
+	return found, err
+}
+
+// oldestBefore returns the cursor time of the source's oldest row, if it
+// is before t. The source lists oldest first, so its first valid row
+// says.
+func (d *incremental[T]) oldestBefore(ctx context.Context, t time.Time) (time.Time, bool, error) {
 	win := Window{Until: t}
 	for page, err := range d.inc.Pages(win).Pages(ctx) {
 		if err != nil {
-			return false, fmt.Errorf("connector: probing for history before %s: %w", t.Format(time.RFC3339Nano), err)
+			return time.Time{}, false, fmt.Errorf("connector: probing for history before %s: %w", t.Format(time.RFC3339Nano), err)
 		}
 		for _, it := range page.Items {
 			if d.inc.Check != nil && d.inc.Check(it) != nil {
 				continue
 			}
-			return d.inc.Key(it).Cursor.Time().Before(t), nil
+			first := d.inc.Key(it).Cursor.Time()
+			return first, first.Before(t), nil
 		}
 	}
-	return false, nil
+	return time.Time{}, false, nil
 }
 
-// pass pages oldest first through win, emitting the rows after the mark
-// that markOf picks in st, and commits st after every page with the mark
-// advanced. It returns how many rows the window held. afterPage, if set,
-// runs after each commit and may stop the pass with an error.
+// pass pages oldest first through win, writing through w the rows after
+// *mark, and calls commit after every page with *mark advanced. It
+// returns how many rows the window held. afterPage, if set, runs after
+// each commit and may stop the pass with an error.
 //
 // Each response must be in ascending order: disorder within one response
 // is ErrOutOfOrder, since a mark past rows the source has yet to send
@@ -379,9 +482,9 @@ func (d *incremental[T]) anyBefore(ctx context.Context, t time.Time) (bool, erro
 // other row older than the previous page is written, with one warning per
 // pass, and the mark never moves back. Rows outside win are dropped; the
 // first row past win.Until ends the pass, as the source is sorted.
-func (d *incremental[T]) pass(ctx context.Context, st *state.Table, win Window,
-	markOf func(*state.Table) *state.Mark, afterPage func() error) (rows int, err error) {
-	win.After = *markOf(st)
+func (d *incremental[T]) pass(ctx context.Context, w *Writer, win Window, mark *state.Mark,
+	commit func(context.Context) error, afterPage func() error) (rows int, err error) {
+	win.After = *mark
 	p := d.inc.Pages(win)
 	if p == nil {
 		return 0, errors.New("connector: Incremental.Pages returned a nil Paginator")
@@ -406,20 +509,20 @@ func (d *incremental[T]) pass(ctx context.Context, st *state.Table, win Window,
 		for i, it := range page.Items {
 			if d.inc.Check != nil {
 				if err := d.inc.Check(it); err != nil {
-					d.w.Skip(err, position(n, i))
+					w.Skip(err, position(n, i))
 					continue
 				}
 			}
 			k := d.inc.Key(it)
 			if !floorSet {
-				// The first row: convert the checkpointed marks to its
+				// The first row: convert the checkpointed mark to its
 				// types, then read the floor.
-				if err := d.align(st, k); err != nil {
+				if err := d.align(mark, k); err != nil {
 					return rows, err
 				}
 				floorSet = true
 				if d.inc.Lookback <= 0 {
-					floor = *markOf(st)
+					floor = *mark
 				}
 			}
 			if m := len(keys); m > 0 && d.cmp(k, keys[m-1]) < 0 {
@@ -443,7 +546,7 @@ func (d *incremental[T]) pass(ctx context.Context, st *state.Table, win Window,
 				}
 				if !warned {
 					warned = true
-					d.w.Logger().Warn("a row older than the previous page: the collection changed during offset paging, "+
+					w.Logger().Warn("a row older than the previous page: the collection changed during offset paging, "+
 						"or the source does not order by (cursor, id); set a Lookback if it orders by the cursor alone",
 						"row", k, "previous_page_ends", boundary, "window", win)
 				}
@@ -451,14 +554,14 @@ func (d *incremental[T]) pass(ctx context.Context, st *state.Table, win Window,
 			if !floor.IsZero() && d.cmp(floor, k) >= 0 {
 				continue // at or before the mark: already written
 			}
-			if err := d.inc.Emit(ctx, d.w, it); err != nil {
+			if err := d.inc.Emit(ctx, w, it); err != nil {
 				return rows, err
 			}
 		}
-		if m := markOf(st); !last.IsZero() && d.cmp(*m, last) < 0 {
-			*m = last
+		if !last.IsZero() && d.cmp(*mark, last) < 0 {
+			*mark = last
 		}
-		if err := d.w.Commit(ctx, *st); err != nil {
+		if err := commit(ctx); err != nil {
 			return rows, err
 		}
 		if afterPage != nil {
@@ -513,8 +616,10 @@ func (d *incremental[T]) newestFirst(ctx context.Context, st *state.Table) error
 			}
 			k := d.inc.Key(it)
 			if !floorSet {
-				if err := d.align(st, k); err != nil {
-					return err
+				for _, m := range []*state.Mark{&st.Mark, &st.Pass.Top, &st.Pass.Last} {
+					if err := d.align(m, k); err != nil {
+						return err
+					}
 				}
 				floorSet = true
 				floor = st.Mark

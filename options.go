@@ -30,6 +30,15 @@ type Options struct {
 	// priority order. Zero means 1.
 	Concurrency int
 
+	// Partitions is the number of partitions of one partitioned stream
+	// that run at once. Zero means DefaultPartitions.
+	Partitions int
+
+	// Checkpointed, if set, is called after every checkpoint with the
+	// state it saved (a copy the function may keep): for metrics, or to
+	// heartbeat the progress of a task that runs one Part.
+	Checkpointed func(st *state.State)
+
 	// Checkpoint decides how often progress is checkpointed. The zero
 	// value checkpoints after every page.
 	Checkpoint CheckpointPolicy
@@ -46,6 +55,10 @@ type Options struct {
 	// (priority-first windows and budgets). Nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultPartitions is the number of partitions of a stream that run at
+// once when Options.Partitions is zero.
+const DefaultPartitions = 4
 
 // CheckpointPolicy decides when a committed page is checkpointed. A
 // checkpoint always falls on a page boundary (a call of [Writer.Commit])

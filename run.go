@@ -38,51 +38,22 @@ var ErrStateOwner = errors.New("connector: the destination keeps the state; Opti
 // was committed is checkpointed before Run returns, also after ctx is
 // cancelled, so the next run resumes from it.
 func (c *Connector) Run(ctx context.Context, dest ops.Destination, o Options) (*Summary, error) {
-	if dest == nil {
-		return nil, errors.New("connector: Run: nil destination")
-	}
-	tables, streams, err := c.compile()
+	return c.run(ctx, dest, o, nil)
+}
+
+// run runs every stream, or only the part scope names.
+func (c *Connector) run(ctx context.Context, dest ops.Destination, o Options, scope *Part) (*Summary, error) {
+	r, streams, err := c.start(ctx, dest, o, scope)
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRunner(dest, tables, o)
-	if err != nil {
-		return nil, err
-	}
-	r.logger.Info("sync starting", "connector", c.Name, "tables", len(tables), "streams", len(streams), "config", o.Config)
-
-	var st *state.State
-	if r.loader != nil {
-		st, err = r.loader.LoadState(ctx)
-	} else {
-		st, err = r.store.Load(ctx)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("connector: loading state: %w", err)
-	}
-	if st.Tables == nil {
-		st.Tables = make(map[string]*state.Table)
-	}
-	r.st = st
-	if err := dest.Prepare(ctx, c.Schema()); err != nil {
-		return nil, fmt.Errorf("connector: preparing the destination: %w", err)
-	}
-	for _, t := range streams {
-		r.summaryOrder = append(r.summaryOrder, t.Name)
-	}
-	for _, t := range c.Tables {
-		if t.Stream == nil {
-			r.summaryOrder = append(r.summaryOrder, t.Name)
-		}
-	}
-
 	stopProgress := r.startProgress()
 	var g errgroup.Group
 	g.SetLimit(max(o.Concurrency, 1))
 	var errMu sync.Mutex
 	var errs []error
 	for _, t := range streams {
-		w := r.newWriter(t)
+		w := r.newWriter(t, nil, "")
 		g.Go(func() error {
 			if err := r.syncStream(ctx, w); err != nil {
 				errMu.Lock()
@@ -94,9 +65,68 @@ func (c *Connector) Run(ctx context.Context, dest ops.Destination, o Options) (*
 	}
 	_ = g.Wait()
 	stopProgress()
+	return r.finish(ctx, c.Name, errs)
+}
 
-	// Save what was committed but not yet checkpointed, even when ctx was
-	// cancelled: the rows are written, the state should follow.
+// start validates the connector, makes its runner, loads the state and
+// prepares the destination. It returns the streams to run, in sync
+// order: every stream, or the one scope names.
+func (c *Connector) start(ctx context.Context, dest ops.Destination, o Options, scope *Part) (*runner, []*compiled, error) {
+	if dest == nil {
+		return nil, nil, errors.New("connector: nil destination")
+	}
+	tables, streams, err := c.compile()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := newRunner(dest, tables, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if scope != nil {
+		t := tables[scope.Table]
+		if t == nil || t.Stream == nil {
+			return nil, nil, fmt.Errorf("%w: %q is not a table with a stream", ErrNoPart, scope.Table)
+		}
+		if r.merger, _ = dest.(ops.StateMerger); r.merger == nil {
+			return nil, nil, fmt.Errorf("connector: running one part needs a destination that merges checkpoints (an ops.StateMerger); %T is not", dest)
+		}
+		r.scope = scope
+		streams = []*compiled{t}
+	}
+	r.logger.Info("sync starting", "connector", c.Name, "tables", len(tables), "streams", len(streams), "config", o.Config)
+
+	var st *state.State
+	if r.loader != nil {
+		st, err = r.loader.LoadState(ctx)
+	} else {
+		st, err = r.store.Load(ctx)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("connector: loading state: %w", err)
+	}
+	if st.Tables == nil {
+		st.Tables = make(map[string]*state.Table)
+	}
+	r.st = st
+	if err := dest.Prepare(ctx, c.Schema()); err != nil {
+		return nil, nil, fmt.Errorf("connector: preparing the destination: %w", err)
+	}
+	for _, t := range streams {
+		r.summaryOrder = append(r.summaryOrder, t.Name)
+	}
+	for _, t := range c.Tables {
+		if t.Stream == nil {
+			r.summaryOrder = append(r.summaryOrder, t.Name)
+		}
+	}
+	return r, streams, nil
+}
+
+// finish checkpoints what the streams committed but did not checkpoint,
+// even when ctx was cancelled (the rows are written, the state should
+// follow), and returns the summary and the streams' errors.
+func (r *runner) finish(ctx context.Context, name string, errs []error) (*Summary, error) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalCheckpointTimeout)
 	defer cancel()
 	if err := r.checkpointPending(fctx); err != nil {
@@ -110,7 +140,7 @@ func (c *Connector) Run(ctx context.Context, dest ops.Destination, o Options) (*
 	}
 	r.mu.Unlock()
 	sum := r.summary()
-	r.logger.Info("sync finished", "connector", c.Name, "summary", sum, "errors", len(errs))
+	r.logger.Info("sync finished", "connector", name, "summary", sum, "errors", len(errs))
 	return sum, errors.Join(errs...)
 }
 
@@ -119,6 +149,8 @@ type runner struct {
 	dest   ops.Destination
 	loader ops.StateLoader // dest, when it keeps the state
 	store  state.Store     // else the store of the state
+	merger ops.StateMerger // dest, when the run owns only scope's part of the state
+	scope  *Part           // the part to run; nil for everything
 	tables map[string]*compiled
 	opts   Options
 	logger *slog.Logger
@@ -162,8 +194,13 @@ func newRunner(dest ops.Destination, tables map[string]*compiled, o Options) (*r
 	return r, nil
 }
 
-func (r *runner) newWriter(t *compiled) *Writer {
-	w := &Writer{r: r, t: t, logger: r.logger.With("table", t.Name), stats: r.stats[t.Name]}
+// newWriter returns the Writer of t's stream, or of the partition part of
+// it under parent.
+func (r *runner) newWriter(t *compiled, parent *Writer, part string) *Writer {
+	w := &Writer{r: r, t: t, logger: r.logger.With("table", t.Name), stats: r.stats[t.Name], parent: parent, part: part}
+	if part != "" {
+		w.logger = w.logger.With("partition", part)
+	}
 	r.mu.Lock()
 	if ts := r.st.Tables[t.Name]; ts != nil {
 		w.checkpointed = *ts.Clone()
@@ -253,13 +290,27 @@ func (r *runner) checkpoint(ctx context.Context) error {
 	}
 	r.mu.Unlock()
 
-	if err := r.dest.Checkpoint(ctx, snap); err != nil {
+	if r.merger != nil {
+		err := r.merger.CheckpointMerge(ctx, func(stored *state.State) (*state.State, error) {
+			merged, err := r.scope.merge(stored, snap)
+			if err == nil {
+				snap = merged
+			}
+			return merged, err
+		})
+		if err != nil {
+			return fmt.Errorf("connector: checkpoint of %s: %w", r.scope, err)
+		}
+	} else if err := r.dest.Checkpoint(ctx, snap); err != nil {
 		return fmt.Errorf("connector: checkpoint: %w", err)
 	}
 	if r.loader == nil {
 		if err := r.store.Save(ctx, snap); err != nil {
 			return fmt.Errorf("connector: saving state: %w", err)
 		}
+	}
+	if f := r.opts.Checkpointed; f != nil {
+		f(snap.Clone())
 	}
 	r.checkpoints++
 	now := r.now()
@@ -269,7 +320,7 @@ func (r *runner) checkpoint(ctx context.Context) error {
 		m.w.sinceOps -= m.ops
 		m.w.sinceStart = now
 		if ts := snap.Tables[m.w.t.Name]; ts != nil {
-			m.w.checkpointed = *ts
+			m.w.checkpointed = *ts.Clone()
 		}
 		m.w.stats.checkpoints.Add(1)
 	}

@@ -21,10 +21,15 @@ import (
 // A source that cannot filter by a bound may ignore it: the driver drops
 // rows outside the window itself, and stops paging an oldest-first source
 // at the first row past Until.
+//
+// Partition is set when the pass runs one partition of a partitioned
+// stream: the partition's bounds (a key range, a shard) are for the
+// source to apply; a time window's are in Since and Until too.
 type Window struct {
-	Since time.Time
-	Until time.Time
-	After state.Mark
+	Since     time.Time
+	Until     time.Time
+	After     state.Mark
+	Partition *state.Partition
 }
 
 // Contains reports whether t falls in [Since, Until).
@@ -44,6 +49,9 @@ func (w Window) String() string {
 	s := "[" + f(w.Since, "-inf") + ", " + f(w.Until, "+inf") + ")"
 	if !w.After.IsZero() {
 		s += " after " + w.After.String()
+	}
+	if w.Partition != nil {
+		s += " partition " + w.Partition.ID
 	}
 	return s
 }

@@ -30,6 +30,8 @@ type Writer struct {
 	t      *compiled // the stream's table, which owns the state
 	logger *slog.Logger
 	stats  *tableStats
+	parent *Writer // for a partition's Writer, the stream's
+	part   string  // the partition's ID; "" for the stream's Writer
 
 	buf     []ops.Op // operations not yet handed to the destination
 	skipped int64    // records skipped, for the log limit

@@ -83,3 +83,16 @@ func (s Summary) Add(o Summary) Summary {
 		Checkpoints: s.Checkpoints + o.Checkpoints,
 	}
 }
+
+// StateMerger is a [StateLoader] whose checkpoints can merge into the
+// stored state, for a run that owns only part of the state: one partition
+// of a sync spread over several machines, each checkpointing its own
+// progress into the same destination. CheckpointMerge makes every
+// operation written before it durable, then, in the same transaction
+// and with the stored state locked against the other writers, calls
+// merge with the stored state (state.New if none) and stores the state
+// merge returns. An error from merge aborts the checkpoint.
+type StateMerger interface {
+	StateLoader
+	CheckpointMerge(ctx context.Context, merge func(stored *state.State) (*state.State, error)) error
+}

@@ -44,6 +44,11 @@ type Table struct {
 	// History is the progress of a priority-first backward pass, nil when
 	// the table does not use one.
 	History *History `json:"history,omitempty"`
+	// Partitions is the plan of a partitioned stream, in the order the
+	// stream made it, each part with its own progress: parts of the
+	// stream's work that run, and resume, on their own. Nil for a stream
+	// without partitions.
+	Partitions []*Partition `json:"partitions,omitempty"`
 	// Values holds connector-defined strings.
 	Values map[string]string `json:"values,omitempty"`
 }
@@ -86,6 +91,41 @@ type History struct {
 	Mark Mark `json:"mark,omitzero"`
 	// Done reports that history is complete down to the limit.
 	Done bool `json:"done,omitempty"`
+}
+
+// Partition is one part of a stream's work: a time window, a key range
+// or a shard the source names, with its own progress. A stream plans its
+// partitions once and keeps the plan in its state, so that a restarted
+// sync, or another machine, finds the same parts.
+type Partition struct {
+	// ID names the partition within its stream: stable, unique, short.
+	ID string `json:"id"`
+	// Since and Until bound a time window: [Since, Until).
+	Since time.Time `json:"since,omitzero"`
+	Until time.Time `json:"until,omitzero"`
+	// Lo and Hi bound a key range: [Lo, Hi), a zero bound open.
+	Lo Value `json:"lo,omitzero"`
+	Hi Value `json:"hi,omitzero"`
+	// Shard names a part the source itself divides its data into (an
+	// account, a region, a queue).
+	Shard string `json:"shard,omitempty"`
+	// Cursor is where paging resumes within the partition.
+	Cursor paginate.Cursor `json:"cursor,omitzero"`
+	// Mark is the partition's incremental high-water mark.
+	Mark Mark `json:"mark,omitzero"`
+	// Done reports that the partition is complete.
+	Done bool `json:"done,omitempty"`
+}
+
+// Partition returns the partition of t with the given ID, nil if t has
+// none.
+func (t *Table) Partition(id string) *Partition {
+	for _, p := range t.Partitions {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
 }
 
 // New returns an empty State of the current [Version], the state of a
@@ -137,6 +177,15 @@ func (t *Table) Clone() *Table {
 	if t.Pass != nil {
 		p := *t.Pass
 		c.Pass = &p
+	}
+	if t.Partitions != nil {
+		c.Partitions = make([]*Partition, len(t.Partitions))
+		for i, p := range t.Partitions {
+			if p != nil {
+				q := *p
+				c.Partitions[i] = &q
+			}
+		}
 	}
 	c.Values = maps.Clone(t.Values)
 	return &c
@@ -222,6 +271,18 @@ func decode(data []byte) (*State, error) {
 	for name, t := range s.Tables {
 		if t == nil {
 			return nil, fmt.Errorf("%w: table %q is null", ErrCorrupt, name)
+		}
+		ids := make(map[string]bool, len(t.Partitions))
+		for i, p := range t.Partitions {
+			switch {
+			case p == nil:
+				return nil, fmt.Errorf("%w: table %q: partition %d is null", ErrCorrupt, name, i)
+			case p.ID == "":
+				return nil, fmt.Errorf("%w: table %q: partition %d has no id", ErrCorrupt, name, i)
+			case ids[p.ID]:
+				return nil, fmt.Errorf("%w: table %q: partition %q is listed twice", ErrCorrupt, name, p.ID)
+			}
+			ids[p.ID] = true
 		}
 	}
 	return s, nil
