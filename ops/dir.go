@@ -57,14 +57,14 @@ type Dir struct {
 	log     *slog.Logger
 	bufSize int
 	state   *state.File
-	rowBufs sync.Pool // of *[]byte, for encoding rows outside the lock
 
 	mu         sync.Mutex
 	schema     catalog              // every table of schema.json
 	schemaData []byte               // schema.json as last read or written
 	tables     map[string]*dirTable // the tables prepared by this Dir
 	summary    map[string]Summary
-	head       []byte // line heads, built under mu
+	at         []byte // the time of the Write being written, formatted
+	line       []byte // the line being written
 	err        error  // the write error that makes the Dir unusable
 	closed     bool
 }
@@ -73,16 +73,14 @@ type Dir struct {
 type dirTable struct {
 	table *schema.Compiled
 	cols  []schema.Column
+	isKey []bool // by position: whether the column is in the primary key
 	path  string
 	f     *os.File
 	w     *bufio.Writer
 	dirty bool // written since the last sync
 }
 
-var (
-	_ Destination = (*Dir)(nil)
-	_ state.Store = (*Dir)(nil)
-)
+var _ StateMerger = (*Dir)(nil)
 
 // errClosed is returned for an operation on a closed Dir.
 var errClosed = errors.New("ops: directory destination is closed")
@@ -163,15 +161,23 @@ func (d *Dir) Prepare(ctx context.Context, tables []schema.Table) error {
 	opened := false
 	for _, t := range compiled {
 		cols := t.Table().Columns
+		isKey := make([]bool, len(cols))
+		for _, k := range t.Table().PrimaryKey {
+			for i, c := range cols {
+				if c.Name == k {
+					isKey[i] = true
+				}
+			}
+		}
 		if dt := d.tables[t.Name()]; dt != nil {
-			dt.table, dt.cols = t, cols
+			dt.table, dt.cols, dt.isKey = t, cols, isKey
 			continue
 		}
 		dt, err := d.openLog(t)
 		if err != nil {
 			return err
 		}
-		dt.cols = cols
+		dt.cols, dt.isKey = cols, isKey
 		d.tables[t.Name()] = dt
 		d.summary[t.Name()] = Summary{}
 		opened = true
@@ -230,99 +236,57 @@ func (d *Dir) usable() error {
 	return nil
 }
 
-// Upsert appends an upsert of row to the table's log.
-func (d *Dir) Upsert(ctx context.Context, table string, row schema.Row) error {
-	return d.apply(ctx, OpUpsert, table, row)
-}
-
-// Update appends an update of the columns of row, which holds the key, to
-// the table's log.
-func (d *Dir) Update(ctx context.Context, table string, row schema.Row) error {
-	return d.apply(ctx, OpUpdate, table, row)
-}
-
-// Delete appends a delete of the row with the key in keys to the table's
-// log.
-func (d *Dir) Delete(ctx context.Context, table string, keys schema.Row) error {
-	return d.apply(ctx, OpDelete, table, keys)
-}
-
-// Truncate appends a truncate to the table's log.
-func (d *Dir) Truncate(ctx context.Context, table string) error {
-	return d.apply(ctx, OpTruncate, table, nil)
-}
-
-func (d *Dir) apply(ctx context.Context, k Kind, table string, row schema.Row) error {
+// Write appends the lines of ops to their tables' logs, through the
+// logs' buffers, with one time for the whole batch. An operation on a
+// table this Dir did not prepare is an error wrapping
+// [schema.ErrUnknownTable]; the operations before it are written. A
+// failure to write makes d unusable.
+func (d *Dir) Write(ctx context.Context, ops []Op) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("ops: %v in table %q: %w", k, table, err)
+		return fmt.Errorf("ops: writing: %w", err)
 	}
-	d.mu.Lock()
-	dt := d.tables[table]
-	var t *schema.Compiled
-	var cols []schema.Column
-	if dt != nil {
-		t, cols = dt.table, dt.cols
-	}
-	d.mu.Unlock()
-	if dt == nil {
-		return fmt.Errorf("ops: %v in table %q: %w", k, table, schema.ErrUnknownTable)
-	}
-
-	// Check and encode the row outside the lock.
-	var encoded []byte
-	if k.hasRow() {
-		var err error
-		if row, err = k.Normalize(t, row); err != nil {
-			return fmt.Errorf("ops: %v in table %q: %w", k, table, err)
-		}
-		buf := d.rowBuf()
-		defer d.putRowBuf(buf)
-		if *buf, err = appendRow((*buf)[:0], t, cols, row); err != nil {
-			return fmt.Errorf("ops: %v in table %q: %w", k, table, err)
-		}
-		encoded = *buf
-	}
-
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.usable(); err != nil {
 		return err
 	}
-	d.head = appendLineHead(d.head[:0], k, d.now(), k.hasRow())
-	if err := d.write(dt, d.head, encoded, []byte(lineEnd)); err != nil {
-		return fmt.Errorf("ops: %v in table %q: %w", k, table, err)
-	}
-	s := d.summary[table]
-	s.Count(k)
-	d.summary[table] = s
-	return nil
-}
-
-// write writes the parts of one line to the table's buffer; a failure
-// makes d unusable. d.mu must be held.
-func (d *Dir) write(dt *dirTable, parts ...[]byte) error {
-	dt.dirty = true
-	for _, p := range parts {
-		if _, err := dt.w.Write(p); err != nil {
-			d.err = fmt.Errorf("writing %s: %w", dt.path, err)
-			return d.err
+	d.at = d.now().UTC().AppendFormat(d.at[:0], time.RFC3339Nano)
+	for i := range ops {
+		op := &ops[i]
+		dt := d.tables[op.Table]
+		if dt == nil {
+			return fmt.Errorf("ops: %v in table %q: %w", op.Kind, op.Table, schema.ErrUnknownTable)
 		}
+		if op.Kind.hasRow() && len(op.Row) != len(dt.cols) {
+			return fmt.Errorf("ops: %v in table %q: %d values for %d columns", op.Kind, op.Table, len(op.Row), len(dt.cols))
+		}
+		b := appendLineHead(d.line[:0], op.Kind, d.at, op.Kind.hasRow())
+		if op.Kind.hasRow() {
+			var err error
+			if b, err = appendRow(b, dt.cols, dt.isKey, op); err != nil {
+				return fmt.Errorf("ops: %v in table %q: %w", op.Kind, op.Table, err)
+			}
+		}
+		d.line = append(b, lineEnd...)
+		if err := d.write(dt, d.line); err != nil {
+			return fmt.Errorf("ops: %v in table %q: %w", op.Kind, op.Table, err)
+		}
+		s := d.summary[op.Table]
+		s.Count(op.Kind)
+		d.summary[op.Table] = s
 	}
 	return nil
 }
 
-func (d *Dir) rowBuf() *[]byte {
-	if b, ok := d.rowBufs.Get().(*[]byte); ok {
-		return b
+// write writes one line to the table's buffer; a failure makes d
+// unusable. d.mu must be held.
+func (d *Dir) write(dt *dirTable, line []byte) error {
+	dt.dirty = true
+	if _, err := dt.w.Write(line); err != nil {
+		d.err = fmt.Errorf("writing %s: %w", dt.path, err)
+		return d.err
 	}
-	b := make([]byte, 0, 1024)
-	return &b
-}
-
-func (d *Dir) putRowBuf(b *[]byte) {
-	if cap(*b) <= 64<<10 {
-		d.rowBufs.Put(b)
-	}
+	return nil
 }
 
 // Checkpoint makes the operations before it durable, then records st:
@@ -332,48 +296,56 @@ func (d *Dir) putRowBuf(b *[]byte) {
 // logs makes d unusable; a failure to write the state does not, and the
 // next checkpoint tries again. st is not kept.
 func (d *Dir) Checkpoint(ctx context.Context, st *state.State) error {
-	if err := d.record(ctx, st); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	s := d.summary[""]
-	s.Checkpoints++
-	d.summary[""] = s
-	return nil
-}
-
-// Save is Checkpoint without counting it in the Summary: it too makes the
-// operations before it durable first, so that the state in the
-// directory never runs ahead of its tables.
-func (d *Dir) Save(ctx context.Context, st *state.State) error {
-	return d.record(ctx, st)
-}
-
-func (d *Dir) record(ctx context.Context, st *state.State) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("ops: checkpointing: %w", err)
-	}
 	if st == nil {
 		return errors.New("ops: checkpointing: nil state")
+	}
+	return d.checkpoint(ctx, func(*state.State) (*state.State, error) { return st, nil }, false)
+}
+
+// CheckpointMerge is Checkpoint of merge's result for the state of
+// state.json, read after the logs are durable, under the Dir's lock.
+func (d *Dir) CheckpointMerge(ctx context.Context, merge func(stored *state.State) (*state.State, error)) error {
+	return d.checkpoint(ctx, merge, true)
+}
+
+func (d *Dir) checkpoint(ctx context.Context, merge func(*state.State) (*state.State, error), load bool) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ops: checkpointing: %w", err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.usable(); err != nil {
 		return err
 	}
-	if err := d.sync(); err != nil {
+	if err := d.flushLogs(); err != nil {
 		return fmt.Errorf("ops: checkpointing: %w", err)
+	}
+	var stored *state.State
+	if load {
+		var err error
+		if stored, err = d.state.Load(ctx); err != nil {
+			return fmt.Errorf("ops: checkpointing: %w", err)
+		}
+	}
+	st, err := merge(stored)
+	if err != nil {
+		return fmt.Errorf("ops: checkpointing: %w", err)
+	}
+	if st == nil {
+		return errors.New("ops: checkpointing: nil state")
 	}
 	if err := d.state.Save(ctx, st); err != nil {
 		return fmt.Errorf("ops: checkpointing: %w", err)
 	}
+	s := d.summary[""]
+	s.Checkpoints++
+	d.summary[""] = s
 	return nil
 }
 
-// sync flushes and fsyncs the logs written since the last sync. A
-// failure makes d unusable. d.mu must be held.
-func (d *Dir) sync() error {
+// flushLogs flushes and fsyncs the logs written since the last
+// checkpoint. A failure makes d unusable. d.mu must be held.
+func (d *Dir) flushLogs() error {
 	for _, name := range d.schema.sortedNames() {
 		dt := d.tables[name]
 		if dt == nil || !dt.dirty {
@@ -392,10 +364,10 @@ func (d *Dir) sync() error {
 	return nil
 }
 
-// Load returns the state of state.json, or [state.New] if there is none.
-// A corrupt state.json is an error wrapping [state.ErrCorrupt], and
+// LoadState returns the state of state.json, or [state.New] if there is
+// none. A corrupt state.json is an error wrapping [state.ErrCorrupt], and
 // Checkpoint will not overwrite it.
-func (d *Dir) Load(ctx context.Context) (*state.State, error) {
+func (d *Dir) LoadState(ctx context.Context) (*state.State, error) {
 	return d.state.Load(ctx)
 }
 

@@ -45,7 +45,7 @@ const (
 // appendLine appends the line of an operation: kind k written at at,
 // with row, the JSON object of appendRow (nil for a truncate).
 func appendLine(b []byte, k Kind, at time.Time, row []byte) []byte {
-	b = appendLineHead(b, k, at, row != nil)
+	b = appendLineHead(b, k, at.UTC().AppendFormat(nil, time.RFC3339Nano), row != nil)
 	b = append(b, row...)
 	return append(b, lineEnd...)
 }
@@ -54,12 +54,13 @@ func appendLine(b []byte, k Kind, at time.Time, row []byte) []byte {
 const lineEnd = "}\n"
 
 // appendLineHead appends the beginning of a line, up to where the row
-// goes; the row, if any, and lineEnd complete it.
-func appendLineHead(b []byte, k Kind, at time.Time, hasRow bool) []byte {
+// goes, with at the time formatted in RFC 3339 with nanoseconds in UTC;
+// the row, if any, and lineEnd complete it.
+func appendLineHead(b []byte, k Kind, at []byte, hasRow bool) []byte {
 	b = append(b, `{"op":"`...)
 	b = append(b, k.String()...)
 	b = append(b, `","at":"`...)
-	b = at.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, at...)
 	b = append(b, '"')
 	if hasRow {
 		b = append(b, `,"row":`...)
@@ -67,18 +68,25 @@ func appendLineHead(b []byte, k Kind, at time.Time, hasRow bool) []byte {
 	return b
 }
 
-// appendRow appends row, a normalized row of table, as a JSON object with
-// the columns in declaration order. It fails for a value that is not of a
-// canonical type or that JSON cannot carry, such as a time outside the
-// years 0 to 9999; a string that is not valid UTF-8 has its invalid bytes
-// replaced by U+FFFD, as encoding/json does.
-func appendRow(b []byte, table *schema.Compiled, cols []schema.Column, row schema.Row) ([]byte, error) {
+// appendRow appends the row of op, normalized for table, as a JSON
+// object with the columns it carries in declaration order: every column
+// of an upsert, the Set columns of an update, the key of a delete, the
+// parent key of a delete of children. It fails for a value that is not
+// of a canonical type or that JSON cannot carry, such as a time outside
+// the years 0 to 9999.
+func appendRow(b []byte, cols []schema.Column, isKey []bool, op *Op) ([]byte, error) {
 	b = append(b, '{')
 	n := 0
-	for _, c := range cols {
-		v, ok := row[c.Name]
-		if !ok {
-			continue
+	for i, c := range cols {
+		switch op.Kind {
+		case OpUpdate, OpDeleteChildren:
+			if op.Set != nil && !op.Set.Has(i) {
+				continue
+			}
+		case OpDelete:
+			if !isKey[i] {
+				continue
+			}
 		}
 		if n > 0 {
 			b = append(b, ',')
@@ -87,15 +95,8 @@ func appendRow(b []byte, table *schema.Compiled, cols []schema.Column, row schem
 		b = appendString(b, c.Name)
 		b = append(b, ':')
 		var err error
-		if b, err = appendValue(b, c.Type, v); err != nil {
+		if b, err = appendValue(b, c.Type, op.Row[i]); err != nil {
 			return nil, fmt.Errorf("column %q: %w", c.Name, err)
-		}
-	}
-	if n != len(row) {
-		for name := range row {
-			if _, ok := table.Column(name); !ok {
-				return nil, fmt.Errorf("column %q: %w", name, schema.ErrUnknownColumn)
-			}
 		}
 	}
 	return append(b, '}'), nil
@@ -279,21 +280,21 @@ func decodeLine(data []byte) (line, error) {
 	return l, nil
 }
 
-// decodeRow decodes the row of a line of kind k into the canonical row
-// of table, with the Normalize method for k. Numbers are read as
-// json.Number, so that integers keep every digit; a JSON column keeps
-// its JSON text.
-func decodeRow(table *schema.Compiled, k Kind, data json.RawMessage) (schema.Row, error) {
+// decodeRow decodes the row of a line of kind k into the operation it
+// stored, normalized for table with [Kind.Normalize]. Numbers are read as
+// json.Number, so that integers keep every digit; a JSON column keeps its
+// JSON text.
+func decodeRow(table *schema.Compiled, k Kind, data json.RawMessage) (Op, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil {
-		return nil, fmt.Errorf("invalid row: %w", err)
+		return Op{}, fmt.Errorf("invalid row: %w", err)
 	}
 	row := make(schema.Row, len(fields))
 	for name, raw := range fields {
 		col, _ := table.Column(name)
 		v, err := decodeValue(col.Type, raw)
 		if err != nil {
-			return nil, fmt.Errorf("column %q: %w", name, err)
+			return Op{}, fmt.Errorf("column %q: %w", name, err)
 		}
 		row[name] = v
 	}

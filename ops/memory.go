@@ -13,16 +13,15 @@ import (
 )
 
 // Memory is a [Destination] that keeps tables in memory, for tests and
-// demos. It is also a [state.Store] holding the last checkpointed state,
-// so that a test can run a connector twice against it.
+// demos. It keeps the state of its checkpoints too (it is an
+// [StateLoader] and a [StateMerger]), so that a test can run a
+// connector twice against it.
 //
-// Memory checks every row with the declared table (the Normalize methods
-// of [schema.Compiled]) and, as [Destination] allows, takes the row over:
-// it normalizes the map in place, adds the system columns to it and keeps
-// it, so the caller must not use the map afterwards. Rows and Live return
-// copies. Rows are keyed by [schema.Compiled.KeyOf].
-// The semantics of the operations, which a [Dir] replayed by [ReadDir]
-// shares exactly:
+// Memory takes the rows of the operations over, as [Destination] allows:
+// it keeps each Op's Row slice, with the system columns appended. Rows
+// and Live return copies, by column name. Rows are keyed by
+// [schema.Compiled.KeyOf]. The semantics of the operations, which a [Dir]
+// replayed by [ReadDir] shares exactly:
 //
 //   - Upsert stores the full row, replacing any row with its key, and
 //     marks it live (DeletedColumn false).
@@ -34,12 +33,15 @@ import (
 //     deleted row is left as it is.
 //   - Truncate marks every live row deleted; rows written after it are
 //     live.
+//   - DeleteChildren marks deleted every live row whose leading key
+//     columns equal the operation's (the children of one parent).
 //
-// Every write sets SyncedColumn to Now in UTC. The zero Memory is ready
-// to use; Memory is safe for concurrent use.
+// Every write sets SyncedColumn to the time of its Write call (Now), in
+// UTC. The zero Memory is ready to use; Memory is safe for concurrent
+// use.
 type Memory struct {
-	// Now returns the time written to SyncedColumn; nil means time.Now.
-	// Set it before the first operation.
+	// Now returns the time written to SyncedColumn, read once per Write;
+	// nil means time.Now. Set it before the first operation.
 	Now func() time.Time
 
 	mu          sync.Mutex
@@ -52,7 +54,7 @@ type Memory struct {
 
 var (
 	_ Destination = (*Memory)(nil)
-	_ state.Store = (*Memory)(nil)
+	_ StateMerger = (*Memory)(nil)
 )
 
 // NewMemory returns an empty Memory destination.
@@ -88,49 +90,30 @@ func (m *Memory) Prepare(ctx context.Context, tables []schema.Table) error {
 	return nil
 }
 
-// Upsert stores a copy of row, replacing any row with its key.
-func (m *Memory) Upsert(ctx context.Context, table string, row schema.Row) error {
-	return m.apply(ctx, OpUpsert, table, row)
-}
-
-// Update merges a copy of row, which holds the key, into the row with
-// its key.
-func (m *Memory) Update(ctx context.Context, table string, row schema.Row) error {
-	return m.apply(ctx, OpUpdate, table, row)
-}
-
-// Delete marks the row with the key in keys as deleted.
-func (m *Memory) Delete(ctx context.Context, table string, keys schema.Row) error {
-	return m.apply(ctx, OpDelete, table, keys)
-}
-
-// Truncate marks every row of table as deleted.
-func (m *Memory) Truncate(ctx context.Context, table string) error {
-	return m.apply(ctx, OpTruncate, table, nil)
-}
-
-func (m *Memory) apply(ctx context.Context, k Kind, table string, row schema.Row) error {
+// Write applies ops in order. An operation on a table Prepare did not
+// declare is an error wrapping [schema.ErrUnknownTable]; the operations
+// before it are applied.
+func (m *Memory) Write(ctx context.Context, ops []Op) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("ops: %v in table %q: %w", k, table, err)
-	}
-	m.mu.Lock()
-	t := m.tables[table]
-	m.mu.Unlock()
-	if t == nil {
-		return fmt.Errorf("ops: %v in table %q: %w", k, table, schema.ErrUnknownTable)
-	}
-	if k.hasRow() {
-		var err error
-		if row, err = k.Normalize(t, row); err != nil {
-			return fmt.Errorf("ops: %v in table %q: %w", k, table, err)
-		}
+		return fmt.Errorf("ops: writing: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.rows[table].apply(k, row, m.now())
-	s := m.summary[table]
-	s.Count(k)
-	m.summary[table] = s
+	at := m.now()
+	for i := range ops {
+		op := &ops[i]
+		rs := m.rows[op.Table]
+		if rs == nil {
+			return fmt.Errorf("ops: %v in table %q: %w", op.Kind, op.Table, schema.ErrUnknownTable)
+		}
+		if err := rs.check(op); err != nil {
+			return err
+		}
+		rs.apply(op, at)
+		s := m.summary[op.Table]
+		s.Count(op.Kind)
+		m.summary[op.Table] = s
+	}
 	return nil
 }
 
@@ -142,14 +125,58 @@ func (m *Memory) now() time.Time {
 }
 
 // Checkpoint records a copy of st; see [Memory.Checkpoints] and
-// [Memory.Load].
+// [Memory.LoadState].
 func (m *Memory) Checkpoint(ctx context.Context, st *state.State) error {
-	return m.record(ctx, st, true)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ops: checkpointing: %w", err)
+	}
+	if st == nil {
+		return errors.New("ops: checkpointing: nil state")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.record(st.Clone())
+	return nil
 }
 
-// Load returns a copy of the last state recorded by Checkpoint or Save,
+// CheckpointMerge records merge's result for the state last recorded
+// (state.New if none).
+func (m *Memory) CheckpointMerge(ctx context.Context, merge func(stored *state.State) (*state.State, error)) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ops: checkpointing: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	stored := m.last.Clone()
+	if stored == nil {
+		stored = state.New()
+	}
+	st, err := merge(stored)
+	if err != nil {
+		return fmt.Errorf("ops: checkpointing: %w", err)
+	}
+	if st == nil {
+		return errors.New("ops: checkpointing: merge returned a nil state")
+	}
+	m.record(st.Clone())
+	return nil
+}
+
+// record keeps st, which the caller gave up. m.mu must be held.
+func (m *Memory) record(st *state.State) {
+	m.last = st
+	m.checkpoints = append(m.checkpoints, st)
+	if m.summary == nil {
+		m.summary = make(map[string]Summary)
+	}
+	s := m.summary[""]
+	s.Checkpoints++
+	m.summary[""] = s
+}
+
+// LoadState returns a copy of the last state recorded by a checkpoint,
 // or [state.New] if there is none.
-func (m *Memory) Load(ctx context.Context) (*state.State, error) {
+func (m *Memory) LoadState(ctx context.Context) (*state.State, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("ops: loading state from memory: %w", err)
 	}
@@ -161,37 +188,8 @@ func (m *Memory) Load(ctx context.Context) (*state.State, error) {
 	return m.last.Clone(), nil
 }
 
-// Save records a copy of st like Checkpoint, but does not count it in
-// the Summary.
-func (m *Memory) Save(ctx context.Context, st *state.State) error {
-	return m.record(ctx, st, false)
-}
-
-func (m *Memory) record(ctx context.Context, st *state.State, count bool) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("ops: checkpointing: %w", err)
-	}
-	if st == nil {
-		return errors.New("ops: checkpointing: nil state")
-	}
-	c := st.Clone()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.last = c
-	m.checkpoints = append(m.checkpoints, c)
-	if count {
-		if m.summary == nil {
-			m.summary = make(map[string]Summary)
-		}
-		s := m.summary[""]
-		s.Checkpoints++
-		m.summary[""] = s
-	}
-	return nil
-}
-
-// Checkpoints returns copies of the states recorded by Checkpoint and
-// Save, oldest first.
+// Checkpoints returns copies of the states recorded by the checkpoints,
+// oldest first.
 func (m *Memory) Checkpoints() []*state.State {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/connectkit/connector/schema"
 )
@@ -107,20 +106,6 @@ func (k Kind) Normalize(table *schema.Compiled, row schema.AnyRow) (Op, error) {
 		return Op{}, err
 	}
 	return op, nil
-}
-
-// apply applies an operation of kind k with its normalized row to s.
-func (s *rowSet) apply(k Kind, row schema.Row, at time.Time) {
-	switch k {
-	case OpUpsert:
-		s.upsert(row, at)
-	case OpUpdate:
-		s.update(row, at)
-	case OpDelete:
-		s.delete(row, at)
-	case OpTruncate:
-		s.truncate(at)
-	}
 }
 
 // Count adds an operation of kind k to s.

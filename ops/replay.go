@@ -104,13 +104,13 @@ func replayLog(path string, rs *rowSet) (n int, torn bool, err error) {
 			}
 			return n, false, fmt.Errorf("%s line %d: %w: %w", path, lineNo, ErrCorrupt, err)
 		}
-		var row schema.Row
+		op := Op{Kind: l.op, Table: rs.table.Name()}
 		if l.row != nil {
-			if row, err = decodeRow(rs.table, l.op, l.row); err != nil {
+			if op, err = decodeRow(rs.table, l.op, l.row); err != nil {
 				return n, false, fmt.Errorf("%s line %d: %w: %w", path, lineNo, ErrCorrupt, err)
 			}
 		}
-		rs.apply(l.op, row, l.at)
+		rs.apply(&op, l.at)
 		n++
 	}
 }

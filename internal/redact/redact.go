@@ -14,7 +14,7 @@ const Mask = "REDACTED"
 // secretWords are the words of a name that mark its value as secret.
 var secretWords = map[string]bool{
 	"password": true, "passwd": true, "pwd": true, "pass": true, "passphrase": true,
-	"secret": true, "token": true, "apikey": true, "key": true, "auth": true,
+	"secret": true, "token": true, "apikey": true, "hapikey": true, "key": true, "auth": true,
 	"authorization": true, "credential": true, "credentials": true,
 	"signature": true, "sig": true, "private": true, "session": true,
 	"cookie": true, "bearer": true, "jwt": true, "sas": true, "dsn": true,
