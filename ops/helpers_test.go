@@ -2,8 +2,10 @@ package ops_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/connectkit/connector/ops"
@@ -59,3 +61,49 @@ func dirHarness(opts ops.DirOptions) opstest.Harness {
 		Crash: func(d ops.Destination) error { return ops.Crash(d.(*ops.Dir)) },
 	}
 }
+
+// openDir opens and prepares a Dir at path with the given options,
+// closed at the end of the test.
+func openDir(t testing.TB, path string, opts ops.DirOptions, tables ...schema.Table) *ops.Dir {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = quiet
+	}
+	d, err := ops.OpenDir(path, opts)
+	if err != nil {
+		t.Fatalf("OpenDir: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if err := d.Prepare(context.Background(), tables); err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	return d
+}
+
+func readDir(t testing.TB, path string) *ops.Snapshot {
+	t.Helper()
+	snap, err := ops.ReadDir(path)
+	if err != nil {
+		t.Fatalf("ReadDir: %v", err)
+	}
+	return snap
+}
+
+func closeDir(t testing.TB, d *ops.Dir) {
+	t.Helper()
+	if err := d.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+// apply sends steps to d with opstest.Apply, failing the test on an
+// error.
+func apply(t testing.TB, d ops.Destination, tables []schema.Table, steps ...opstest.Step) {
+	t.Helper()
+	if err := opstest.Apply(context.Background(), d, tables, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// textLogger logs text to w.
+func textLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
