@@ -592,10 +592,21 @@ func (d *Dir) flushLogs() (map[string]logMark, error) {
 		dt.mu.Unlock()
 	}
 	// Writers may append meanwhile: an fsync covers at least what was
-	// flushed before it.
-	for _, dt := range toSync {
-		if err := dt.f.Sync(); err != nil {
-			return nil, d.fail(fmt.Errorf("syncing %s: %w", dt.path, err))
+	// flushed before it. The logs need no order among themselves, so
+	// several are synced at once, which file systems with a journal
+	// commit together.
+	errs := make([]error, len(toSync))
+	var wg sync.WaitGroup
+	for i, dt := range toSync[min(1, len(toSync)):] {
+		wg.Go(func() { errs[i+1] = dt.f.Sync() })
+	}
+	if len(toSync) > 0 {
+		errs[0] = toSync[0].f.Sync()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, d.fail(fmt.Errorf("syncing %s: %w", toSync[i].path, err))
 		}
 	}
 	return marks, nil
