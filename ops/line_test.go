@@ -228,3 +228,47 @@ func FuzzScanLog(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFastDecode checks that the fast paths of decodeLine and decodeRow
+// accept only what encoding/json accepts, with the same result.
+func FuzzFastDecode(f *testing.F) {
+	for _, seed := range []string{
+		`{"op":"upsert","at":"2024-05-01T10:00:00Z","row":{"k":"a","string":"s","boolean":true,"short":1,"int":-2,"long":9223372036854775807,"float":1.5,"double":1e-7,"decimal":"12.50","naive_date":"2024-02-29","naive_datetime":"2024-05-01T10:00:00.5","utc_datetime":"2024-05-01T10:00:00.123456789Z","binary":"AAH/","json":{"a":[1,"x",null]},"xml":"<a/>"}}`,
+		`{"op":"update","at":"2024-05-01T10:00:00+02:00","row":{"k":"a","double":null}}`,
+		`{"op":"delete","at":"2024-05-01T10:00:00Z","row":{"k":"\u2028"}}`,
+		`{"op":"delete_children","at":"2024-05-01T10:00:00Z","row":{"k":"a"}}`,
+		` {"row" : {"k" : "a" , "k" : "b"} , "at":"2024-05-01T10:00:00Z", "op":"upsert"} `,
+		`{"op":"truncate","at":"2024-05-01T10:00:00Z","row":null}`,
+		`{"OP":"truncate","at":"2024-05-01T10:00:00Z"}`,
+		`{"op":"upsert","at":"2024-05-01T10:00:00Z","row":{"k":"a","json":"{\"x\":[1]}","string":"q\"\\"}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := decodeLineFast(data)
+		slow, err := decodeLineSlow(data)
+		if !ok {
+			return
+		}
+		if err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json refused it: %v", data, err)
+		}
+		if fast.op != slow.op || !fast.at.Equal(slow.at) || string(fast.row) != string(slow.row) {
+			t.Fatalf("%q: fast path %v %v %s, encoding/json %v %v %s", data, fast.op, fast.at, fast.row, slow.op, slow.at, slow.row)
+		}
+		if fast.row == nil {
+			return
+		}
+		fop, ok := decodeRowFast(fuzzTable, fast.op, fast.row)
+		sop, err := decodeRowSlow(fuzzTable, fast.op, fast.row)
+		if !ok {
+			return
+		}
+		if err != nil {
+			t.Fatalf("fast path accepted the row %s, encoding/json refused it: %v", fast.row, err)
+		}
+		if diff := cmp.Diff(sop, fop); diff != "" {
+			t.Fatalf("row %s decoded differently (-encoding/json +fast):\n%s", fast.row, diff)
+		}
+	})
+}
