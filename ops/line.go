@@ -398,7 +398,8 @@ func decodeValue(t schema.Type, raw json.RawMessage) (any, error) {
 	case bytes.Equal(raw, []byte("null")):
 		return nil, nil
 	case t == schema.JSON:
-		return raw, nil
+		// A copy: raw may be in a buffer the next line reuses.
+		return json.RawMessage(bytes.Clone(raw)), nil
 	}
 	switch raw[0] {
 	case '"':
