@@ -68,20 +68,20 @@ func firstSteps() []Step {
 		Upsert("orders", Order("t", 1, "9.99")),
 		Checkpoint(Mark("items", 1)),
 	}
-	steps = append(steps, manyUpserts(1000, 200)...)
+	steps = append(steps, manyUpserts(1000, 100)...)
 	return append(steps, Update("items", schema.Row{"id": int64(1), "name": "a2"}), Checkpoint(Mark("items", 2)))
 }
 
 func durabilityChecks() []check {
 	cases := []crashCase{
 		{name: "CloseWithoutCheckpoint", before: firstSteps(), after: [][]Step{someSteps(100)}},
-		{name: "CloseAfterLargeWrites", before: firstSteps(), after: [][]Step{manyUpserts(5000, 3000)}, batch: 100},
+		{name: "CloseAfterLargeWrites", before: firstSteps(), after: [][]Step{manyUpserts(5000, 800)}, batch: 100},
 		{name: "CrashAfterCheckpoint", crash: true, before: firstSteps(), after: [][]Step{nil}},
 		{name: "CrashMidSync", crash: true, before: firstSteps(), after: [][]Step{someSteps(100)}, batch: 3},
-		{name: "CrashAfterLargeWrites", crash: true, before: firstSteps(), after: [][]Step{manyUpserts(5000, 3000)}, batch: 100},
-		{name: "CrashInOneLargeWrite", crash: true, before: firstSteps(), after: [][]Step{manyUpserts(5000, 3000)}},
-		{name: "CrashTwice", crash: true, before: firstSteps(), after: [][]Step{manyUpserts(5000, 1000), manyUpserts(8000, 1000)}, batch: 100},
-		{name: "CrashBeforeAnyCheckpoint", crash: true, after: [][]Step{manyUpserts(5000, 1000)}, batch: 100},
+		{name: "CrashAfterLargeWrites", crash: true, before: firstSteps(), after: [][]Step{manyUpserts(5000, 800)}, batch: 100},
+		{name: "CrashInOneLargeWrite", crash: true, before: firstSteps(), after: [][]Step{manyUpserts(5000, 800)}},
+		{name: "CrashTwice", crash: true, before: firstSteps(), after: [][]Step{manyUpserts(5000, 500), manyUpserts(8000, 500)}, batch: 100},
+		{name: "CrashBeforeAnyCheckpoint", crash: true, after: [][]Step{manyUpserts(5000, 500)}, batch: 100},
 		{name: "CrashAfterPrepare", crash: true, after: [][]Step{nil, nil}},
 	}
 	var out []check
