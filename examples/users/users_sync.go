@@ -132,26 +132,36 @@ func checkUser(u User) error {
 	return nil
 }
 
-// SyncUsers syncs the user table incrementally on (updatedAt, id): users
-// changed since the last checkpoint are upserted, deleted ones are marked
-// deleted, and the state is checkpointed after every page.
-func (a *API) SyncUsers(ctx context.Context, s *connector.Sync) error {
+// userMark is a user's position in the incremental order: (updatedAt,
+// id).
+func userMark(u User) state.Mark {
+	return state.Mark{Cursor: state.Time(u.UpdatedAt), ID: state.String(u.ID)}
+}
+
+// writeUser writes one user: an upsert, or a delete for a tombstone.
+func writeUser(ctx context.Context, w *connector.Writer, u User) error {
+	if u.Deleted {
+		return w.Delete(ctx, "user", schema.Row{"id": u.ID})
+	}
+	return w.Upsert(ctx, "user", users.Row(&u))
+}
+
+// Stream is the user table's stream: incremental on (updatedAt, id), a
+// checkpoint after every page, users changed since the last checkpoint
+// upserted and deleted ones marked deleted.
+func (a *API) Stream() connector.Incremental[User] {
 	return connector.Incremental[User]{
 		Pages: a.Pages,
-		Key:   func(u User) state.Mark { return state.Mark{UpdatedAt: u.UpdatedAt, ID: u.ID} },
+		Key:   userMark,
 		Check: checkUser,
-	}.Sync(ctx, s, func(ctx context.Context, u User) error {
-		if u.Deleted {
-			return s.Delete(ctx, schema.Row{"id": u.ID})
-		}
-		return s.Upsert(ctx, users.Row(&u))
-	})
+		Emit:  writeUser,
+	}
 }
 
 // Connector returns the users connector: one table, "user".
 func (a *API) Connector() *connector.Connector {
 	return &connector.Connector{
 		Name:   "users",
-		Tables: []connector.Table{{Table: users.Table(), Sync: a.SyncUsers}},
+		Tables: []connector.Table{{Table: users.Table(), Stream: a.Stream()}},
 	}
 }
