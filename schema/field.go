@@ -149,7 +149,7 @@ func (f *field) load(base unsafe.Pointer) (any, error) {
 		return f.unsigned(*(*uint64)(p))
 	case kindFloat32:
 		x := *(*float32)(p)
-		if f.direct {
+		if f.direct && !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) {
 			return widenFloat32(x), nil
 		}
 		return f.convert(x)
