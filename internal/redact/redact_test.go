@@ -65,3 +65,15 @@ func TestURL(t *testing.T) {
 		}
 	}
 }
+
+// The one list of secret names, checked on the names real APIs use.
+func TestIsSecretAPINames(t *testing.T) {
+	for _, name := range []string{"hapikey", "x-api-key", "client_secret", "refresh_token", "X-Shopify-Access-Token", "apiKey"} {
+		if !IsSecret(name) {
+			t.Errorf("IsSecret(%q) = false, want true", name)
+		}
+	}
+	if got := URL("https://api.hubapi.com/crm/v3/objects?hapikey=s3cret&after=5"); got != "https://api.hubapi.com/crm/v3/objects?hapikey=REDACTED&after=5" {
+		t.Errorf("URL(hapikey) = %q, want the key redacted", got)
+	}
+}

@@ -1,11 +1,11 @@
-// Package httpsource is the HTTP client connectors use inside their
-// [github.com/connectkit/connector/paginate.Source] implementations to GET
-// JSON pages robustly: bounded retries with exponential backoff and full
+// Package rest reads paged REST APIs: a declared [Endpoint] becomes a
+// [github.com/connectkit/connector/paginate.Source] (see [NewSource]), and
+// [Client] GETs JSON pages robustly for it and for hand-written Sources: bounded retries with exponential backoff and full
 // jitter, Retry-After, a timeout per attempt, a cap on the body size, an
 // optional rate limiter, and error messages and logs in which
 // secret-looking URL parameters are redacted.
 //
-//	c := &httpsource.Client{Header: http.Header{"Authorization": {"Bearer " + token}}}
+//	c := &rest.Client{Header: http.Header{"Authorization": {"Bearer " + token}}}
 //	var page struct {
 //		Data []User `json:"data"`
 //		Next string `json:"next"`
@@ -54,7 +54,7 @@
 // # Errors
 //
 // Every error names the request (with secrets redacted) and, from the
-// second attempt on, the attempt: "httpsource: GET <url>: attempt 5 of 5,
+// second attempt on, the attempt: "rest: GET <url>: attempt 5 of 5,
 // retries exhausted: 503 Service Unavailable: <body>". The causes are
 // reachable with errors.Is and errors.As:
 //
@@ -74,4 +74,4 @@
 // Each retry logs one Warn record to [Client.Logger] with the attempt, the
 // status or error, the wait and the redacted URL. Header values are never
 // logged.
-package httpsource
+package rest

@@ -1,4 +1,4 @@
-package httpsource_test
+package rest_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/connectkit/connector/mockapi"
-	"github.com/connectkit/connector/paginate/httpsource"
+	"github.com/connectkit/connector/rest"
 )
 
 // BenchmarkGetJSON fetches a page of 100 users from mockapi with
@@ -41,7 +41,7 @@ func BenchmarkGetJSON(b *testing.B) {
 		err = json.NewDecoder(resp.Body).Decode(&page)
 		return len(page.Data), err
 	}
-	c := &httpsource.Client{HTTP: hc}
+	c := &rest.Client{HTTP: hc}
 	client := func() (int, error) {
 		var page mockapi.OffsetResponse
 		_, err := c.GetJSON(ctx, u, &page)
