@@ -82,7 +82,9 @@ func RateLimit(perSecond float64, burst int) *rate.Limiter {
 // the defaults documented on each field. A Client is safe for concurrent
 // use; its fields must not change once it is in use.
 type Client struct {
-	// HTTP sends the requests. Nil means a client shared by all Clients
+	// HTTP sends the requests; its CheckRedirect, when nil, is replaced by
+	// the Client's redirect policy (no credentials to another origin, no
+	// loops, at most 10 redirects). Nil means a client shared by all Clients
 	// whose Transport is a clone of http.DefaultTransport that keeps up to
 	// 32 idle connections per host (MaxIdleConnsPerHost), so that
 	// concurrent paging reuses its connections. Its Timeout should be zero:
@@ -396,6 +398,12 @@ func (c *Client) settings() settings {
 	}
 	if s.http == nil {
 		s.http = sharedHTTP()
+	} else if s.http.CheckRedirect == nil {
+		// The redirect policy applies to a caller's *http.Client too,
+		// unless it has a policy of its own.
+		hc := *s.http
+		hc.CheckRedirect = checkRedirect
+		s.http = &hc
 	}
 	if s.attempts <= 0 {
 		s.attempts = DefaultMaxAttempts
@@ -545,9 +553,11 @@ type outcome struct {
 
 // attempt makes one request and reads, classifies and decodes its answer.
 func (c *Client) attempt(ctx context.Context, req *http.Request, r *request, safe string, attempt int, s *settings) (*Response, outcome) {
-	actx, cancel := ctx, context.CancelFunc(func() {})
+	// The attempt's context keeps the request's values: the redirect
+	// policy reads the call's scope from it.
+	actx, cancel := context.WithCancel(req.Context())
 	if s.timeout > 0 {
-		actx, cancel = context.WithTimeout(ctx, s.timeout)
+		actx, cancel = context.WithTimeout(req.Context(), s.timeout)
 	}
 	defer cancel()
 
