@@ -64,7 +64,8 @@ func splitPath(p string) []string {
 // skipped without being decoded.
 func decodePage[T any](body []byte, l *layout, fieldPaths []string, maxItems int) ([]T, meta, error) {
 	m := meta{values: make([][]byte, len(fieldPaths)), lastStart: -1}
-	dec := jsontext.NewDecoder(bytes.NewReader(body), decodeOptions)
+	// A *bytes.Buffer lets the decoder read body in place, without a copy.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body), decodeOptions)
 	var items []T
 	found := false
 	readRecords := func() error {
@@ -85,12 +86,13 @@ func decodePage[T any](body []byte, l *layout, fieldPaths []string, maxItems int
 				return &tooManyError{maxItems}
 			}
 			start := dec.InputOffset()
-			var it T
-			if err := json.UnmarshalDecode(dec, &it, decodeOptions); err != nil {
+			// Decode in place; the decoder's options apply.
+			var zero T
+			items = append(items, zero)
+			if err := json.UnmarshalDecode(dec, &items[len(items)-1]); err != nil {
 				return err
 			}
 			m.lastStart, m.end = start, dec.InputOffset()
-			items = append(items, it)
 		}
 		_, err = dec.ReadToken()
 		return err
