@@ -57,7 +57,10 @@ func TestURL(t *testing.T) {
 		{"https://example.com/x?page_token=abc", "https://example.com/x?page_token=abc"},
 		{"https://example.com/x?access%5Ftoken=abc", "https://example.com/x?access%5Ftoken=REDACTED"},
 		{"opaque-token", "opaque-token"},
-		{"%zz?key=1", "%zz?key=1"},
+		{"%zz?key=1", "%zz?key=REDACTED"}, // net/url refuses it; redacted all the same
+		{"https://x/y?q=100%&token=abc#frag", "https://x/y?q=100%&token=REDACTED#frag"},
+		{"https://bob:pw@x/a@b?c=1", "https://bob:REDACTED@x/a@b?c=1"},
+		{"https://x/y?$expand=a(b;c)&api%5Fkey=k", "https://x/y?$expand=a(b;c)&api%5Fkey=REDACTED"},
 	}
 	for _, tt := range tests {
 		if got := URL(tt.in); got != tt.want {
