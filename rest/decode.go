@@ -44,10 +44,16 @@ type layout struct {
 
 // meta is what a pass over a body found besides the records: the raw
 // JSON value of each field of the layout, by index, and the byte range of
-// the last record.
+// each record (bounds[i] to bounds[i+1]; a range starts after the token
+// before the record, a comma or '[').
 type meta struct {
-	values         [][]byte
-	lastStart, end int64
+	values [][]byte
+	bounds []int64
+}
+
+// record returns the raw JSON of record i.
+func (m *meta) record(body []byte, i int) []byte {
+	return bytes.TrimLeft(body[m.bounds[2*i]:m.bounds[2*i+1]], ", \t\r\n")
 }
 
 func splitPath(p string) []string {
@@ -63,7 +69,7 @@ func splitPath(p string) []string {
 // the layout names (has_more, next, total, ...). Everything else is
 // skipped without being decoded.
 func decodePage[T any](body []byte, l *layout, fieldPaths []string, maxItems int) ([]T, meta, error) {
-	m := meta{values: make([][]byte, len(fieldPaths)), lastStart: -1}
+	m := meta{values: make([][]byte, len(fieldPaths))}
 	// A *bytes.Buffer lets the decoder read body in place, without a copy.
 	dec := jsontext.NewDecoder(bytes.NewBuffer(body), decodeOptions)
 	var items []T
@@ -92,7 +98,7 @@ func decodePage[T any](body []byte, l *layout, fieldPaths []string, maxItems int
 			if err := json.UnmarshalDecode(dec, &items[len(items)-1]); err != nil {
 				return err
 			}
-			m.lastStart, m.end = start, dec.InputOffset()
+			m.bounds = append(m.bounds, start, dec.InputOffset())
 		}
 		_, err = dec.ReadToken()
 		return err

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -548,17 +547,22 @@ func (s *Source[T]) read(pg *paginate.Page[T], c paginate.Cursor, resp *Response
 			pg.Next = s.shown(u)
 		}
 	case KeysetPaging:
-		if m.lastStart >= 0 {
-			// The range starts after the previous token: skip the comma.
-			last := bytes.TrimLeft(resp.Body[m.lastStart:m.end], ", \t\r\n")
-			k, err := scalar(valueAt(last, p.Field))
+		// The position is the key of the last record that has one, as
+		// paginate.Keyset documents: a record missing its key is yielded
+		// but cannot be paged after.
+		for i := len(pg.Items) - 1; i >= 0 && pg.Key == ""; i-- {
+			rec := m.record(resp.Body, i)
+			k, err := scalar(valueAt(rec, p.Field))
 			if err != nil {
 				return fmt.Errorf("keyset field %q: %w", p.Field, err)
 			}
 			if k != "" && p.Tie != "" {
-				t, err := scalar(valueAt(last, p.Tie))
+				t, err := scalar(valueAt(rec, p.Tie))
 				if err != nil {
 					return fmt.Errorf("keyset field %q: %w", p.Tie, err)
+				}
+				if t == "" {
+					continue
 				}
 				k += "," + t
 			}

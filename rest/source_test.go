@@ -532,3 +532,24 @@ func TestConformanceOverMockAPI(t *testing.T) {
 		})
 	}
 }
+
+// A keyset page whose last record lacks the key pages after the last
+// record that has one.
+func TestKeysetKeyFromLastRecordWithOne(t *testing.T) {
+	rc := record(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("starting_after") {
+		case "":
+			fmt.Fprint(w, `{"data":[{"id":"a"},{"id":"b"},{"name":"no id"}],"has_more":true}`)
+		case "b":
+			fmt.Fprint(w, `{"data":[{"id":"c"}],"has_more":false}`)
+		default:
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	})
+	type obj struct{ ID, Name string }
+	s := mustSource[obj](t, Endpoint{BaseURL: rc.srv.URL, Records: "data", HasMore: "has_more", Paging: KeysetPaging{Param: "starting_after", Field: "id"}, PageSize: 3})
+	got, errs := drain(t, s.Paginator())
+	if len(errs) != 0 || len(got) != 4 {
+		t.Errorf("All() = %v, %v; want 4 objects", got, errs)
+	}
+}
