@@ -255,10 +255,20 @@ func TestLoops(t *testing.T) {
 			want:     []int{7},
 		},
 		{
-			name:     "token back to the start",
-			strategy: paginate.Token().WithStop(paginate.StopHasMore),
-			pages:    []paginate.Page[int]{p([]int{1}, "", paginate.Yes)},
+			name:     "first page links to itself",
+			strategy: paginate.Token(),
+			pages:    []paginate.Page[int]{{Items: []int{1}, Next: "https://x/a?limit=2", Self: "https://x/a?limit=2"}},
 			want:     []int{1},
+		},
+		{
+			name:     "cycle back to the first page",
+			strategy: paginate.Token(),
+			pages: []paginate.Page[int]{
+				{Items: []int{1}, Next: "https://x/a?p=2", Self: "https://x/a"},
+				{Items: []int{2}, Next: "https://x/a?p=3", Self: "https://x/a?p=2"},
+				{Items: []int{3}, Next: "https://x/a", Self: "https://x/a?p=3"},
+			},
+			want: []int{1, 2, 3},
 		},
 		{
 			name:     "keyset key repeats",
@@ -267,22 +277,10 @@ func TestLoops(t *testing.T) {
 			want:     []int{1, 2, 1},
 		},
 		{
-			name:     "keyset empty page that says more",
-			strategy: paginate.Keyset(1, func(i int) string { return fmt.Sprint(i) }),
-			pages:    []paginate.Page[int]{p([]int{1}, "", 0), p(nil, "", paginate.Yes)},
-			want:     []int{1},
-		},
-		{
 			name:     "keyset page without a key",
 			strategy: paginate.Keyset(2, func(i int) string { return map[bool]string{true: fmt.Sprint(i), false: ""}[i > 0] }),
 			pages:    []paginate.Page[int]{p([]int{1, 2}, "", 0), p([]int{0, 0}, "", 0)},
 			want:     []int{1, 2, 0, 0},
-		},
-		{
-			name:     "offset empty page that says more",
-			strategy: paginate.Offset(2),
-			pages:    []paginate.Page[int]{p([]int{1, 2}, "", paginate.Yes), p(nil, "", paginate.Yes)},
-			want:     []int{1, 2},
 		},
 	}
 	for _, tt := range tests {
@@ -303,6 +301,119 @@ func TestLoops(t *testing.T) {
 				t.Errorf("PageError.Page = %d, want %d", pe.Page, len(tt.pages)+1)
 			}
 		})
+	}
+}
+
+// A page that says more follows but gives no way to advance is ErrNoNext,
+// unless StopMissingNext makes it the end.
+func TestNoNext(t *testing.T) {
+	p := func(items []int, next string, more paginate.Flag) paginate.Page[int] {
+		return paginate.Page[int]{Items: items, Next: next, HasMore: more}
+	}
+	key := func(i int) string { return fmt.Sprint(i) }
+	tests := []struct {
+		name     string
+		strategy paginate.Strategy
+		pages    []paginate.Page[int]
+		want     []int
+	}{
+		{"token has_more without a token", paginate.Token(), []paginate.Page[int]{p([]int{1}, "A", 0), p([]int{2}, "", paginate.Yes)}, []int{1, 2}},
+		{"token has_more without a token on the first page", paginate.Token(), []paginate.Page[int]{p([]int{1}, "", paginate.Yes)}, []int{1}},
+		{"token without end rules and without a token", paginate.Token().WithStop(paginate.StopHasMore), []paginate.Page[int]{p([]int{1}, "", 0)}, []int{1}},
+		{"offset empty page that says more", paginate.Offset(2), []paginate.Page[int]{p([]int{1, 2}, "", paginate.Yes), p(nil, "", paginate.Yes)}, []int{1, 2}},
+		{"keyset empty page that says more", paginate.Keyset(1, key), []paginate.Page[int]{p([]int{1}, "", 0), p(nil, "", paginate.Yes)}, []int{1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &scripted[int]{pages: tt.pages}
+			got, errs := collect(paginate.New(src, tt.strategy).All(context.Background()))
+			if len(errs) != 1 || !errors.Is(errs[0], paginate.ErrNoNext) || errors.Is(errs[0], paginate.ErrCursorLoop) {
+				t.Fatalf("All() errors = %v, want one ErrNoNext", errs)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("All() items before the error mismatch (-want +got):\n%s", diff)
+			}
+			if len(src.asked) != len(tt.pages) {
+				t.Errorf("All() fetched %d pages, want %d", len(src.asked), len(tt.pages))
+			}
+			// Opted in, the same pages end the run.
+			src = &scripted[int]{pages: tt.pages}
+			p := paginate.New(src, tt.strategy.WithStop(tt.strategy.Stops()|paginate.StopMissingNext))
+			got, errs = collect(p.All(context.Background()))
+			if len(errs) != 0 || !p.Cursor().Done {
+				t.Fatalf("All() with StopMissingNext = %v, %v, cursor %v; want the end", got, errs, p.Cursor())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("All() with StopMissingNext items mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A cursor that another strategy produced is refused before any fetch.
+func TestForeignCursor(t *testing.T) {
+	key := func(i int) string { return fmt.Sprint(i) }
+	tests := []struct {
+		name     string
+		strategy paginate.Strategy
+		start    paginate.Cursor
+	}{
+		{"token cursor to offset", paginate.Offset(2), paginate.Cursor{Token: "https://x/?page=3"}},
+		{"offset cursor to token", paginate.Token(), paginate.Cursor{Offset: 40, Limit: 20}},
+		{"page cursor to keyset", paginate.Keyset(2, key), paginate.Cursor{Page: 3}},
+		{"key cursor to page", paginate.PageNumber(1, 2), paginate.Cursor{Key: "k", Done: true}},
+		{"offset cursor to page", paginate.PageNumber(1, 2), paginate.Cursor{Offset: 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &scripted[int]{pages: []paginate.Page[int]{{Items: []int{1}}}}
+			got, errs := collect(paginate.New(src, tt.strategy, paginate.StartAt(tt.start)).All(context.Background()))
+			if len(got) != 0 || len(errs) != 1 || !errors.Is(errs[0], paginate.ErrBadCursor) || len(src.asked) != 0 {
+				t.Errorf("All() from %v with %v = %v, %v after %d fetches; want one ErrBadCursor, no fetch", tt.start, tt.strategy, got, errs, len(src.asked))
+			}
+		})
+	}
+}
+
+func TestFrom(t *testing.T) {
+	src := &memsource.Source[int]{Items: memsource.Ints(10), Kind: paginate.KindOffset}
+	p := paginate.New(src, paginate.Offset(4))
+	q := p.From(paginate.Cursor{Offset: 6})
+	if c := q.Cursor(); c.Offset != 6 {
+		t.Errorf("From(offset 6).Cursor() = %v, want offset 6", c)
+	}
+	got, errs := collect(q.All(context.Background()))
+	if len(errs) != 0 || !slices.Equal(got, []int{6, 7, 8, 9}) {
+		t.Errorf("From(offset 6).All() = %v, %v; want [6 7 8 9]", got, errs)
+	}
+	if c := p.Cursor(); !c.IsZero() {
+		t.Errorf("the original's Cursor() after a run of its copy = %v, want the start", c)
+	}
+	if got, _ := collect(p.All(context.Background())); !slices.Equal(got, memsource.Ints(10)) {
+		t.Errorf("the original's All() = %v, want every item", got)
+	}
+	if _, errs := collect(p.From(paginate.Cursor{Token: "x"}).All(context.Background())); len(errs) != 1 || !errors.Is(errs[0], paginate.ErrBadCursor) {
+		t.Errorf("From(token cursor) of an offset Paginator: errors %v, want ErrBadCursor", errs)
+	}
+}
+
+// A Source may report the keyset position itself, with a nil key function.
+func TestKeysetPositionFromSource(t *testing.T) {
+	src := &scripted[int]{pages: []paginate.Page[int]{{Items: []int{1, 2}, Key: "k2"}, {Items: []int{3}, Key: "k3"}, {}}}
+	p := paginate.New(src, paginate.Keyset[int](2, nil))
+	got, errs := collect(p.All(context.Background()))
+	if len(errs) != 0 || !slices.Equal(got, []int{1, 2, 3}) {
+		t.Fatalf("All() = %v, %v; want [1 2 3]", got, errs)
+	}
+	var keys []string
+	for _, c := range src.asked {
+		keys = append(keys, c.Key)
+	}
+	if diff := cmp.Diff([]string{"", "k2", "k3"}, keys); diff != "" {
+		t.Errorf("fetched at keys mismatch (-want +got):\n%s", diff)
+	}
+	if c := p.Cursor(); c.Key != "k3" || !c.Done {
+		t.Errorf("Cursor() at the end = %v, want key k3, done", c)
 	}
 }
 

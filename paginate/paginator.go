@@ -111,12 +111,15 @@ func (p *Paginator[T]) start() (Cursor, error) {
 	if p.src == nil {
 		return Cursor{}, fmt.Errorf("paginate: nil Source")
 	}
-	if s.kind == KindKeyset && p.key == nil {
+	if _, ok := s.key.(func(T) string); s.kind == KindKeyset && !ok && s.key != nil {
 		var zero T
 		return Cursor{}, fmt.Errorf("paginate: keyset key function is %T, want func(%T) string", s.key, zero)
 	}
 	c := p.opts.Start
 	if err := c.validate(); err != nil {
+		return Cursor{}, err
+	}
+	if err := c.fits(s.kind); err != nil {
 		return Cursor{}, err
 	}
 	if s.kind == KindPageNumber {

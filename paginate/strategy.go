@@ -32,8 +32,9 @@ func (k Kind) String() string {
 }
 
 // Stop is a set of signals that end a collection. Rules that infer the end
-// (StopEmpty, StopShort, StopTotal) give way when the same response says
-// more follows: HasMore is [Yes] or, for [Token], Next is set.
+// (StopEmpty, StopShort, StopTotal, StopNoNext) give way when the same
+// response says more follows: HasMore is [Yes] or, for [Token], Next is
+// set.
 type Stop uint8
 
 const (
@@ -46,13 +47,19 @@ const (
 	StopTotal
 	// StopHasMore ends when the response says HasMore is [No].
 	StopHasMore
-	// StopNoNext ends when the response names no next token or URL.
+	// StopNoNext ends when the response names no next token or URL,
+	// unless it says HasMore is [Yes].
 	StopNoNext
+	// StopMissingNext ends on a page that says more follows but gives no
+	// way to advance (see [ErrNoNext]), for APIs known to answer
+	// has_more=true on their last page. Off by default: such a page is
+	// an ErrNoNext error, since ending there could drop the rest.
+	StopMissingNext
 )
 
 // String lists the rules, as in "empty|total|has_more".
 func (s Stop) String() string {
-	names := []string{"empty", "short", "total", "has_more", "no_next"}
+	names := []string{"empty", "short", "total", "has_more", "no_next", "missing_next"}
 	var out []string
 	for i, n := range names {
 		if s&(1<<i) != 0 {
@@ -101,7 +108,11 @@ func PageNumber(first, size int) Strategy {
 // when a response names no next token, or says HasMore [No]. An empty page
 // that still names a next token is not the end. Limit, set with
 // [Strategy.WithLimit], is passed to the Source in [Cursor.Limit] for APIs
-// that take a page size beside the token.
+// that take a page size beside the token. A page that says HasMore [Yes]
+// but names no next token is an [ErrNoNext] error unless the stop rules
+// include [StopMissingNext]. A Source whose tokens are URLs sets
+// [Page.Self], so that a next URL leading back to the first page is a
+// loop.
 func Token() Strategy {
 	return Strategy{kind: KindToken, stop: StopNoNext | StopHasMore}
 }
@@ -117,6 +128,10 @@ func Token() Strategy {
 // missing field): the item is yielded, and the position is the key of the
 // last item of the page that has one. A page of items none of which has a
 // new key ends the run with [ErrCursorLoop].
+//
+// key may be nil when the Source reports each page's position in
+// [Page.Key] itself, as a Source that reads keys from the raw response
+// does.
 func Keyset[T any](limit int, key func(T) string) Strategy {
 	return Strategy{kind: KindKeyset, limit: limit, stop: StopEmpty | StopHasMore, key: key}
 }

@@ -42,7 +42,7 @@ import (
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/ops/sqldest"
-	"github.com/connectkit/connector/paginate/httpsource"
+	"github.com/connectkit/connector/rest"
 	"github.com/connectkit/connector/state"
 )
 
@@ -122,7 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		baseURL = mock.URL
 	}
 	api := &API{
-		Client:      &httpsource.Client{Logger: logger},
+		Client:      &rest.Client{Logger: logger},
 		BaseURL:     baseURL,
 		PageSize:    cfg.pageSize,
 		Concurrency: cfg.concurrency,

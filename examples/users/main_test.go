@@ -17,7 +17,7 @@ import (
 	"github.com/connectkit/connector"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
-	"github.com/connectkit/connector/paginate/httpsource"
+	"github.com/connectkit/connector/rest"
 )
 
 // runMain runs the command with args and returns what it printed.
@@ -144,7 +144,7 @@ func TestInvalidRecordsAreSkippedAndCounted(t *testing.T) {
 			defer srv.Close()
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&logs, nil))
-			api := &API{Client: &httpsource.Client{Logger: logger}, BaseURL: srv.URL, PageSize: 30, Strategy: strategy, Logger: logger}
+			api := &API{Client: &rest.Client{Logger: logger}, BaseURL: srv.URL, PageSize: 30, Strategy: strategy, Logger: logger}
 			dest := ops.NewMemory()
 			sum, err := api.Connector().Run(context.Background(), dest, connector.Options{Logger: logger, Progress: -1})
 			if err != nil {

@@ -18,7 +18,7 @@ import (
 	"github.com/connectkit/connector"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
-	"github.com/connectkit/connector/paginate/httpsource"
+	"github.com/connectkit/connector/rest"
 	"github.com/connectkit/connector/schema"
 )
 
@@ -63,9 +63,9 @@ func (h *hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func trialAPI(mock *mockapi.Server, rnd *rand.Rand, strategy string, hook *hookTransport) *API {
 	hook.base = mock.Client().Transport
 	return &API{
-		Client: &httpsource.Client{
+		Client: &rest.Client{
 			HTTP:   &http.Client{Transport: hook},
-			Retry:  httpsource.RetryPolicy{MaxAttempts: 12, Base: time.Millisecond, Max: 4 * time.Millisecond, MaxRetryAfter: 4 * time.Millisecond},
+			Retry:  rest.RetryPolicy{MaxAttempts: 12, Base: time.Millisecond, Max: 4 * time.Millisecond, MaxRetryAfter: 4 * time.Millisecond},
 			Logger: quietLogger,
 		},
 		BaseURL:     mock.URL,

@@ -10,7 +10,7 @@ import (
 
 	"github.com/connectkit/connector"
 	"github.com/connectkit/connector/paginate"
-	"github.com/connectkit/connector/paginate/httpsource"
+	"github.com/connectkit/connector/rest"
 	"github.com/connectkit/connector/schema"
 	"github.com/connectkit/connector/state"
 )
@@ -37,7 +37,7 @@ var users = schema.MustStruct[User]("user", "id")
 // GET /users/keyset (keyset), filtered by updated_since and
 // updated_before, tombstones included.
 type API struct {
-	Client      *httpsource.Client
+	Client      *rest.Client
 	BaseURL     string
 	PageSize    int
 	Concurrency int          // pages in flight
