@@ -75,12 +75,12 @@ func sources(srv *mockapi.Server) map[string]struct {
 			page.Next, err = rest.NextLink(h, reqURL)
 			return page, err
 		}), paginate.Token()},
-		"keyset": {paginate.SourceFunc[mockapi.User](func(ctx context.Context, cur paginate.Cursor) (paginate.Page[mockapi.User], error) {
+		"keyset": {paginate.Keyed[mockapi.User](paginate.SourceFunc[mockapi.User](func(ctx context.Context, cur paginate.Cursor) (paginate.Page[mockapi.User], error) {
 			var body mockapi.KeysetResponse
 			q := url.Values{"limit": {strconv.Itoa(cur.Limit)}, "after": {cur.Key}}
 			_, _, err := httpJSON(ctx, c, srv.URL+mockapi.PathKeyset+"?"+q.Encode(), &body)
 			return paginate.Page[mockapi.User]{Items: body.Data, HasMore: paginate.FlagOf(body.HasMore)}, err
-		}), paginate.Keyset(10, mockapi.Key)},
+		}), mockapi.Key), paginate.Keyset(10)},
 	}
 }
 

@@ -16,9 +16,12 @@
 //   - [Token]: an opaque token or a next URL taken from the response body or
 //     from an RFC 8288 Link header (package
 //     [github.com/connectkit/connector/rest] reads both).
-//   - [Keyset]: the key of the last item; the source asks for the items
-//     strictly after it. Keyset paging is the only strategy that neither
-//     skips nor repeats items while the collection changes under it.
+//   - [Keyset]: the key of the last item, reported by the source in
+//     Page.Key (wrap a source with [Keyed] to compute it from the items
+//     with a key function checked at compile time); the source asks for
+//     the items strictly after it. Keyset paging is the only strategy that
+//     neither skips nor repeats items while the collection changes under
+//     it.
 //
 // # Stop rules
 //

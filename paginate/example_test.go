@@ -145,7 +145,7 @@ func ExampleKeyset() {
 		end := min(start+c.Limit, len(users))
 		return paginate.Page[user]{Items: users[start:end]}, nil
 	})
-	p := paginate.New(src, paginate.Keyset(2, key))
+	p := paginate.New(paginate.Keyed(src, key), paginate.Keyset(2))
 	for page, err := range p.Pages(context.Background()) {
 		if err != nil {
 			fmt.Println("error:", err)

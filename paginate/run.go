@@ -148,17 +148,10 @@ func (r *run[T]) advance(n int, c Cursor, pg Page[T]) (next Cursor, end bool, st
 			}
 		}
 	case KindKeyset:
-		// The position is the key of the last item that has one: an item
-		// missing its sort key is yielded, but cannot be paged after.
+		// The position the Source reports (see Keyed): the key of the
+		// last item that has one.
 		if pg.Key != "" {
 			next.Key = pg.Key
-		} else if r.p.key != nil {
-			for i := got - 1; i >= 0; i-- {
-				if k := r.p.key(pg.Items[i]); k != "" {
-					next.Key = k
-					break
-				}
-			}
 		}
 		canAdvance = got > 0
 		if got > 0 && next.Key == c.Key && !r.p.opts.AllowRepeats {

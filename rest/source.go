@@ -276,7 +276,7 @@ func NewSource[T any](e Endpoint) (*Source[T], error) {
 		if pg.Param == "" || pg.Field == "" {
 			return nil, errors.New("rest: KeysetPaging needs Param and Field")
 		}
-		s.strategy = paginate.Keyset[T](e.PageSize, nil)
+		s.strategy = paginate.Keyset(e.PageSize)
 	case nil:
 		return nil, errors.New("rest: Endpoint.Paging is nil: declare OffsetPaging, PagePaging, CursorPaging, NextURLPaging, LinkPaging or KeysetPaging")
 	default:

@@ -85,7 +85,7 @@ func (a *API) Pages(w connector.Window) *paginate.Paginator[User] {
 			}
 			return paginate.Page[User]{Items: body.Data, HasMore: paginate.FlagOf(body.HasMore)}, nil
 		})
-		return paginate.New(src, paginate.Keyset(a.PageSize, userKey), opts)
+		return paginate.New(paginate.Keyed(src, userKey), paginate.Keyset(a.PageSize), opts)
 	}
 	src := paginate.SourceFunc[User](func(ctx context.Context, c paginate.Cursor) (paginate.Page[User], error) {
 		q := clone(filters)
