@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestKeyOfSingle(t *testing.T) {
@@ -113,5 +115,60 @@ func TestKeyPrefixIsAPrefixOfKeyOf(t *testing.T) {
 		if p := c.KeyPrefix(vals, n); !strings.HasPrefix(key, p) || (n == 3) != (p == key) {
 			t.Errorf("KeyPrefix(%d) = %q, want a prefix of KeyOf %q (all of it for n = 3)", n, p, key)
 		}
+	}
+}
+
+// TestKeyPrefixOfParent checks that a child's KeyOf starts with the
+// KeyPrefix of a parent key exactly when the child's leading key columns
+// equal the parent's, for prefixes of 1 and 2 columns of a 3-column key
+// and values built to confuse lengths and separators.
+func TestKeyPrefixOfParent(t *testing.T) {
+	c := mustCompile(t, Table{
+		Name: "t", PrimaryKey: []string{"a", "b", "c"},
+		Columns: []Column{{"note", String}, {"c", String}, {"b", String}, {"a", Long}},
+	})
+	norm := func(r Row) []any {
+		t.Helper()
+		vals, err := c.Normalize(r)
+		if err != nil {
+			t.Fatalf("Normalize(%v) = %v", r, err)
+		}
+		return vals
+	}
+	children := []Row{
+		{"a": 1, "b": "x", "c": "y"},
+		{"a": 1, "b": "x", "c": ""},
+		{"a": 1, "b": "xy", "c": "z"},
+		{"a": 1, "b": "", "c": "x"},
+		{"a": 10, "b": "x", "c": "y"},
+		{"a": 11, "b": ":x", "c": "y"},
+		{"a": -1, "b": "1:x", "c": "y"},
+	}
+	parents := []Row{
+		{"a": 1}, {"a": 10}, {"a": -1},
+		{"a": 1, "b": "x"}, {"a": 1, "b": "xy"}, {"a": 1, "b": ""}, {"a": 1, "b": "1:x"}, {"a": 11, "b": ":x"},
+	}
+	for _, p := range parents {
+		pv, set, err := c.NormalizeParent(p)
+		if err != nil {
+			t.Fatalf("NormalizeParent(%v) = %v", p, err)
+		}
+		prefix := c.KeyPrefix(pv, set.Len())
+		for _, ch := range children {
+			cv := norm(ch)
+			want := true // the parent's columns are equal in the child
+			for i := range pv {
+				want = want && (!set.Has(i) || cmp.Equal(pv[i], cv[i]))
+			}
+			if got := strings.HasPrefix(c.KeyOf(cv), prefix); got != want {
+				t.Errorf("KeyOf(%v) = %q starts with KeyPrefix(%v) = %q: %v, want %v", ch, c.KeyOf(cv), p, prefix, got, want)
+			}
+		}
+	}
+	if got := c.KeyPrefix(norm(Row{"a": 1, "b": "x", "c": "y"}), 0); got != "" {
+		t.Errorf("KeyPrefix(0) = %q, want empty", got)
+	}
+	if got, want := c.KeyPrefix([]any{nil, nil, "x", nil}, 2), "-1:x"; got != want {
+		t.Errorf("KeyPrefix with a NULL = %q, want %q", got, want)
 	}
 }
