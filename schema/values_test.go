@@ -115,8 +115,8 @@ func TestValuesNilStruct(t *testing.T) {
 	codec := MustStruct[item]("item", "id")
 	c := codec.Compiled()
 	row := codec.Row(nil)
-	if row.Err() == nil || !strings.Contains(row.Err().Error(), "nil") || row.Len() != 0 || row.Table() != c {
-		t.Errorf("Codec.Row(nil) = Err %v, Len %d, Table %p; want an error naming the nil pointer, no values, table %p", row.Err(), row.Len(), row.Table(), c)
+	if row.Err() == nil || !strings.Contains(row.Err().Error(), "nil") || row.Len() != 0 || row.Table() != c || row.Map() != nil {
+		t.Errorf("Codec.Row(nil) = Err %v, Len %d, Table %p, Map %v; want an error naming the nil pointer, no values, table %p, a nil Map", row.Err(), row.Len(), row.Table(), row.Map(), c)
 	}
 	for name, fn := range map[string]func(AnyRow) error{
 		"Normalize":        func(r AnyRow) error { _, err := c.Normalize(r); return err },
