@@ -25,7 +25,8 @@
 //
 // # Limits
 //
-// Text (STRING and XML) must be valid UTF-8, and a JSON value may nest at
-// most [MaxJSONDepth] levels: every destination of this module can then
-// store and read back what Normalize accepts. A JSON null is NULL.
+// Text (STRING and XML, and the text of JSON) must be valid UTF-8, and a
+// JSON value may nest at most [MaxJSONDepth] levels: every destination
+// of this module can then store and read back what Normalize accepts. A
+// JSON null is NULL.
 package schema

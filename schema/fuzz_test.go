@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -162,7 +163,7 @@ func jsonDepth(b []byte) (int, error) {
 }
 
 // FuzzNormalizeJSON checks that a JSON column accepts exactly the valid
-// JSON texts nested at most MaxJSONDepth deep, and that what it accepts
+// JSON texts in valid UTF-8 nested at most MaxJSONDepth deep, and that what it accepts
 // is compact and reads back. The text is the fuzzed bytes inside wrap
 // arrays, so that small inputs (quick to minimize) reach the limit.
 func FuzzNormalizeJSON(f *testing.F) {
@@ -180,9 +181,9 @@ func FuzzNormalizeJSON(f *testing.F) {
 		b = append(append(append(b, strings.Repeat("[", n)...), in...), strings.Repeat("]", n)...)
 		vals, err := c.Normalize(Row{"k": "a", "j": json.RawMessage(b)})
 		depth, derr := jsonDepth(b)
-		valid := json.Valid(b) && derr == nil && depth <= MaxJSONDepth
+		valid := json.Valid(b) && utf8.Valid(b) && derr == nil && depth <= MaxJSONDepth
 		if valid != (err == nil) {
-			t.Fatalf("Normalize(%q) = %v; valid JSON %v, depth %d", b, err, json.Valid(b), depth)
+			t.Fatalf("Normalize(%q) = %v; valid JSON %v, valid UTF-8 %v, depth %d", b, err, json.Valid(b), utf8.Valid(b), depth)
 		}
 		if err != nil {
 			if !errors.Is(err, ErrWrongType) {

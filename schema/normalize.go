@@ -62,7 +62,7 @@ const (
 //   - BINARY [[]byte]: []byte, or text in standard base64 with padding,
 //     which is how encoding/json carries bytes.
 //   - JSON [json.RawMessage]: json.RawMessage or []byte holding valid
-//     JSON, and any other value, which is encoded with json.Marshal (so
+//     JSON in valid UTF-8, and any other value, which is encoded with json.Marshal (so
 //     the Go string "a" becomes the JSON text "\"a\"").
 //
 // Nil slices of the accepted types ([]byte, json.RawMessage) and nil

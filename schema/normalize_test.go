@@ -234,6 +234,7 @@ func convCases() []convCase {
 		{col: "json", in: json.RawMessage(` [1, 2] `), want: json.RawMessage(`[1,2]`)},          // compacted
 		{col: "json", in: []byte("{\"a b\": \" x \"}"), want: json.RawMessage(`{"a b":" x "}`)}, // spaces in strings stay,
 		{col: "json", in: json.RawMessage(`{`), err: ErrWrongType},
+		{col: "json", in: json.RawMessage("\"\xff\""), err: ErrWrongType}, // invalid UTF-8
 		{col: "json", in: []byte(`[1,2]`), want: json.RawMessage(`[1,2]`)},
 		{col: "json", in: []byte("nope"), err: ErrWrongType},
 		{col: "json", in: "a", want: json.RawMessage(`"a"`)},

@@ -296,11 +296,12 @@ func TestNormalizePartialSet(t *testing.T) {
 }
 
 func TestInvalidUTF8IsRejected(t *testing.T) {
-	c := mustCompile(t, Table{Name: "t", PrimaryKey: []string{"k"}, Columns: []Column{{"k", String}, {"s", String}, {"x", XML}}})
+	c := mustCompile(t, Table{Name: "t", PrimaryKey: []string{"k"}, Columns: []Column{{"k", String}, {"s", String}, {"x", XML}, {"j", JSON}}})
 	type rec struct {
-		K string  `col:"k"`
-		S *Status `col:"s"` // a named type, through a pointer
-		X string  `col:"x,xml"`
+		K string          `col:"k"`
+		S *Status         `col:"s"` // a named type, through a pointer
+		X string          `col:"x,xml"`
+		J json.RawMessage `col:"j"`
 	}
 	codec := MustStruct[rec]("t", "k")
 	bad := Status("s\xc3")
@@ -312,11 +313,15 @@ func TestInvalidUTF8IsRejected(t *testing.T) {
 		{"Row: key", Row{"k": "k\xff"}, "k"},
 		{"Row: STRING", Row{"k": "k", "s": "\xed\xa0\x80"}, "s"}, // a surrogate half
 		{"Row: XML", Row{"k": "k", "x": "<a>\xfe</a>"}, "x"},
-		{"Row: valid", Row{"k": "k\u00ff", "s": "é", "x": "<a>ü</a>"}, ""},
+		{"Row: JSON string", Row{"k": "k", "j": json.RawMessage("\"\xff\"")}, "j"},
+		{"Row: JSON key as []byte", Row{"k": "k", "j": []byte("{\"\xc0\xaf\": 1}")}, "j"}, // an overlong encoding
+		{"Row: valid", Row{"k": "k\u00ff", "s": "é", "x": "<a>ü</a>", "j": json.RawMessage(`["é"]`)}, ""},
+		{"Row: JSON of a Go string is made valid", Row{"k": "k", "j": "a\xffb"}, ""},
 		{"Codec: key", codec.Row(&rec{K: "k\xff"}), "k"},
 		{"Codec: STRING", codec.Row(&rec{K: "k", S: &bad}), "s"},
 		{"Codec: XML", codec.Row(&rec{K: "k", X: "<a>\xfe</a>"}), "x"},
-		{"Codec: valid", codec.Row(&rec{K: "k\u00ff", X: "<a>ü</a>"}), ""},
+		{"Codec: JSON", codec.Row(&rec{K: "k", J: json.RawMessage("[\"\xfe\"]")}), "j"},
+		{"Codec: valid", codec.Row(&rec{K: "k\u00ff", X: "<a>ü</a>", J: json.RawMessage(`"ü"`)}), ""},
 	}
 	for _, tc := range tests {
 		_, err := c.Normalize(tc.row)
