@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"testing"
@@ -372,3 +373,47 @@ func TestCodecConcurrent(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// ptrMarshaler marshals itself through a pointer method only.
+type ptrMarshaler struct{ N int }
+
+func (p *ptrMarshaler) MarshalJSON() ([]byte, error) {
+	return []byte(`{"custom":` + strconv.Itoa(p.N) + `}`), nil
+}
+
+// TestCodecJSONColumnsAsEncodingJSON checks that a JSON column holds what
+// encoding/json writes for the field when it encodes the whole struct,
+// methods of pointer types included.
+func TestCodecJSONColumnsAsEncodingJSON(t *testing.T) {
+	type rec struct {
+		ID    int64           `json:"id"`
+		Ptr   ptrMarshaler    `json:"ptr" col:"ptr,json"`
+		PtrP  *ptrMarshaler   `json:"ptrp" col:"ptrp,json"`
+		Slice []ptrMarshaler  `json:"slice" col:"slice,json"`
+		Big   big.Int         `json:"big" col:"big,json"`
+		Meta  map[string]any  `json:"meta" col:"meta,json"`
+		Any   any             `json:"any" col:"any,json"`
+		Arr   [2]ptrMarshaler `json:"arr" col:"arr,json"`
+	}
+	c := MustStruct[rec]("rec", "id")
+	v := rec{ID: 1, Ptr: ptrMarshaler{2}, PtrP: &ptrMarshaler{3}, Slice: []ptrMarshaler{{4}},
+		Meta: map[string]any{"k": 1}, Any: ptrMarshaler{5}, Arr: [2]ptrMarshaler{{6}, {7}}}
+	v.Big.SetString("123456789012345678901234567890", 10)
+	whole, err := json.Marshal(&v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(whole, &fields); err != nil {
+		t.Fatal(err)
+	}
+	got := c.Row(&v).Map()
+	for _, col := range []string{"ptr", "ptrp", "slice", "big", "meta", "any", "arr"} {
+		if diff := cmp.Diff(string(fields[col]), string(got[col].(json.RawMessage))); diff != "" {
+			t.Errorf("Codec.Row()[%q] differs from encoding/json (-json +row):\n%s", col, diff)
+		}
+	}
+	if want := `{"custom":2}`; string(got["ptr"].(json.RawMessage)) != want {
+		t.Errorf("Codec.Row()[ptr] = %s, want %s", got["ptr"], want)
+	}
+}
