@@ -254,6 +254,13 @@ func newField(ft reflect.Type, override Type) (field, error) {
 	if override != 0 {
 		f.typ = override
 	}
+	if f.kind == kindOther {
+		// First, as the advice to give such a field the JSON type would be
+		// wrong for a channel, a function or a complex number.
+		if err := encodable(ft, nil); err != nil {
+			return f, err
+		}
+	}
 	if f.typ == 0 {
 		if f.kind == kindOther {
 			return f, errors.New("a map, slice, array, interface or struct needs the JSON type in its tag, as `col:\",json\"`")
@@ -262,11 +269,6 @@ func newField(ft reflect.Type, override Type) (field, error) {
 	}
 	if !accepts(f.kind, f.typ) {
 		return f, errors.New("cannot be a " + f.typ.String() + " column")
-	}
-	if f.kind == kindOther {
-		if err := encodable(ft, nil); err != nil {
-			return f, err
-		}
 	}
 	f.direct = isDirect(f.kind, f.typ)
 	return f, nil

@@ -849,8 +849,13 @@ func errOf[T any](_ *Codec[T], err error) error { return err }
 
 func TestStructRejectsTypesJSONCannotHold(t *testing.T) {
 	for _, tc := range unencodable {
-		if err := tc.err(); !errors.Is(err, ErrInvalidTable) || !strings.Contains(err.Error(), tc.want) {
+		err := tc.err()
+		if !errors.Is(err, ErrInvalidTable) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: Struct = %v, want ErrInvalidTable containing %q", tc.name, err, tc.want)
+		}
+		// Not "needs the JSON type", which would not help.
+		if err == nil || !strings.Contains(err.Error(), "cannot be encoded as JSON") || strings.Contains(err.Error(), "needs the JSON type") {
+			t.Errorf("%s: Struct = %v, want it to say the type cannot be encoded as JSON", tc.name, err)
 		}
 	}
 	for _, tc := range encodableTypes {
