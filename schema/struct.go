@@ -307,7 +307,14 @@ func encodable(t reflect.Type, seen map[reflect.Type]bool) error {
 	case reflect.Struct:
 		for i := range t.NumField() {
 			sf := t.Field(i)
-			if !sf.IsExported() || sf.Tag.Get("json") == "-" {
+			ft := sf.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			// encoding/json encodes the exported fields of an embedded
+			// struct even when its type is unexported.
+			promoted := sf.Anonymous && ft.Kind() == reflect.Struct
+			if (!sf.IsExported() && !promoted) || sf.Tag.Get("json") == "-" {
 				continue
 			}
 			if err := encodable(sf.Type, seen); err != nil {

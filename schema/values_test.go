@@ -753,6 +753,28 @@ var unencodable = []struct {
 			F func()
 		} `col:"s,json"`
 	}](), "field F: a func() cannot be encoded as JSON"},
+	{"an embedded unexported struct with a chan", errFor[struct {
+		ID int64 `col:"id"`
+		S  struct {
+			hiddenChan
+		} `col:"s,json"`
+	}](), mustFor[struct {
+		ID int64 `col:"id"`
+		S  struct {
+			hiddenChan
+		} `col:"s,json"`
+	}](), "field hiddenChan: field C: a chan int cannot be encoded as JSON"},
+	{"an embedded pointer to an unexported struct with a func", errFor[struct {
+		ID int64 `col:"id"`
+		S  struct {
+			*hiddenFunc
+		} `col:"s,json"`
+	}](), mustFor[struct {
+		ID int64 `col:"id"`
+		S  struct {
+			*hiddenFunc
+		} `col:"s,json"`
+	}](), "field hiddenFunc: field F: a func() cannot be encoded as JSON"},
 	{"a chan behind pointers", errFor[struct {
 		ID int64 `col:"id"`
 		S  *struct {
@@ -818,6 +840,19 @@ var encodableTypes = []struct {
 		M  map[int]string     `col:"m,json"`
 		T  map[Status]float64 `col:"t,json"`
 	}]()},
+	{"an embedded unexported non-struct", errFor[struct {
+		ID int64 `col:"id"`
+		S  struct {
+			chanType
+			N int
+		} `col:"s,json"`
+	}](), mustFor[struct {
+		ID int64 `col:"id"`
+		S  struct {
+			chanType
+			N int
+		} `col:"s,json"`
+	}]()},
 	{"a marshaler", errFor[struct {
 		ID int64         `col:"id"`
 		N  nullMarshaler `col:"n,json"`
@@ -833,6 +868,12 @@ var encodableTypes = []struct {
 		Tree tree  `col:"tree,json"`
 	}]()},
 }
+
+type (
+	hiddenChan struct{ C chan int }
+	hiddenFunc struct{ F func() }
+	chanType   chan int
+)
 
 type tree struct {
 	Kids []tree
