@@ -86,7 +86,9 @@ func (c *Compiled) NormalizePartial(row AnyRow) ([]any, ColumnSet, error) {
 // NormalizeKeys checks a row for a delete and returns the values of its
 // primary key columns by position, the other positions nil: a delete
 // needs only the key. A column the table does not declare is an error;
-// the values of the other declared columns are not checked.
+// the values of the other declared columns of a Row are not checked
+// (Values that carry a conversion error are rejected, as by every
+// method).
 func (c *Compiled) NormalizeKeys(row AnyRow) ([]any, error) {
 	vals, _, err := c.normalize(row, remove)
 	return vals, err

@@ -43,8 +43,9 @@ type Codec[T any] struct {
 //	json.RawMessage         JSON (a nil slice is NULL)
 //
 // Named types map by their underlying type (type Status string is
-// STRING). uint, uint64 and uintptr have no default, as they can exceed
-// LONG: tag them, for instance `col:",decimal"` or `col:",long"`. Maps,
+// STRING). uint and uint64 have no default, as they can exceed LONG: tag
+// them, for instance `col:",decimal"` or `col:",long"` (uintptr can only
+// be JSON). Maps,
 // slices, arrays, interfaces and structs other than time.Time need the
 // JSON type in their tag (`col:"meta,json"`) and are encoded with
 // json.Marshal on each call of [Codec.Row]. An override must be a type
