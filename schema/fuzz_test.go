@@ -143,6 +143,7 @@ func FuzzCodecRow(f *testing.F) {
 // valid JSON text, as encoding/json reads it.
 func jsonDepth(b []byte) (int, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // a float64 cannot hold 1e400
 	depth, deepest := 0, 0
 	for {
 		tok, err := dec.Token()
@@ -174,6 +175,7 @@ func FuzzNormalizeJSON(f *testing.F) {
 	f.Add([]byte(`{"a":[]}`), uint16(MaxJSONDepth-1))
 	f.Add([]byte("\"\xff\""), uint16(1))
 	f.Add([]byte("]]["), uint16(3))
+	f.Add([]byte("1e400"), uint16(3))
 	c := mustCompile(f, Table{Name: "t", PrimaryKey: []string{"k"}, Columns: []Column{{"k", String}, {"j", JSON}}})
 	f.Fuzz(func(t *testing.T, in []byte, wrap uint16) {
 		n := int(wrap) % (MaxJSONDepth + 8)
@@ -183,7 +185,7 @@ func FuzzNormalizeJSON(f *testing.F) {
 		depth, derr := jsonDepth(b)
 		valid := json.Valid(b) && utf8.Valid(b) && derr == nil && depth <= MaxJSONDepth
 		if valid != (err == nil) {
-			t.Fatalf("Normalize(%q) = %v; valid JSON %v, valid UTF-8 %v, depth %d", b, err, json.Valid(b), utf8.Valid(b), depth)
+			t.Fatalf("Normalize(%q) = %v; valid JSON %v, valid UTF-8 %v, depth %d (%v)", b, err, json.Valid(b), utf8.Valid(b), depth, derr)
 		}
 		if err != nil {
 			if !errors.Is(err, ErrWrongType) {
