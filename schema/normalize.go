@@ -1,6 +1,9 @@
 package schema
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // mode selects what a row must hold.
 type mode uint8
@@ -104,8 +107,19 @@ func (c *Compiled) NormalizeParent(row Row) ([]any, ColumnSet, error) {
 }
 
 func (c *Compiled) normalize(row AnyRow, m mode) ([]any, ColumnSet, error) {
-	if row == nil {
+	switch r := row.(type) {
+	case nil:
 		return nil, nil, c.errorAt(&c.table.Columns[c.key[0]], nil, ErrMissingKey)
+	case *Values: // pointers have the methods too
+		if r == nil {
+			return nil, nil, fmt.Errorf("%w: nil *Values for table %q", ErrWrongTable, c.table.Name)
+		}
+		row = *r
+	case *Row:
+		if r == nil {
+			return nil, nil, c.errorAt(&c.table.Columns[c.key[0]], nil, ErrMissingKey)
+		}
+		row = *r
 	}
 	return row.positional(c, m)
 }

@@ -926,3 +926,18 @@ func TestMustStructPanicsOnlyOnError(t *testing.T) {
 		}
 	}
 }
+
+func TestNilPointerRows(t *testing.T) {
+	c := mustCompile(t, Table{Name: "t", PrimaryKey: []string{"k"}, Columns: []Column{{"k", String}}})
+	var v *Values
+	var r *Row
+	for _, row := range []AnyRow{v, r} {
+		if _, err := c.Normalize(row); err == nil {
+			t.Errorf("Normalize(%T(nil)) = nil error, want one", row)
+		}
+	}
+	row := Row{"k": "a"}
+	if vals, err := c.Normalize(&row); err != nil || vals[0] != "a" {
+		t.Errorf("Normalize(&Row) = %v, %v; want the row", vals, err)
+	}
+}
