@@ -56,6 +56,15 @@ func describeState(t state.Table) string {
 	if !t.Cursor.IsZero() {
 		parts = append(parts, "cursor "+t.Cursor.String())
 	}
+	if n := len(t.Partitions); n > 0 {
+		done := 0
+		for _, p := range t.Partitions {
+			if p.Done {
+				done++
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%d of %d partitions done", done, n))
+	}
 	if len(parts) == 0 {
 		return "the start"
 	}

@@ -1,11 +1,14 @@
 module github.com/connectkit/connector
 
-go 1.25.0
+go 1.26.0
 
 require (
+	github.com/go-json-experiment/json v1.27.2
+	github.com/goccy/go-json v0.12.0
 	github.com/google/go-cmp v0.7.0
 	github.com/jaswdr/faker/v2 v2.9.0
 	go.uber.org/goleak v1.3.0
+	golang.org/x/oauth2 v0.38.0
 	golang.org/x/sync v0.22.0
 	golang.org/x/time v0.15.0
 	modernc.org/sqlite v1.59.0

@@ -102,9 +102,9 @@ func (a *newestAPI) pages(size int) *paginate.Paginator[event] {
 		end := min(start+c.Limit, len(all))
 		return paginate.Page[event]{Items: all[start:end], HasMore: paginate.FlagOf(end < len(all))}, nil
 	})
-	return paginate.New(src, paginate.Keyset(size, func(e event) string {
+	return paginate.New(paginate.Keyed(src, func(e event) string {
 		return strconv.FormatInt(e.Version, 10) + "/" + strconv.FormatInt(e.ID, 10)
-	}))
+	}), paginate.Keyset(size))
 }
 
 func (a *newestAPI) rows() map[string]schema.Row {

@@ -15,6 +15,7 @@ import (
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/paginate"
 	"github.com/connectkit/connector/paginate/paginatetest"
+	"github.com/connectkit/connector/rest"
 )
 
 // httpJSON fetches u into v and returns the response header and URL.
@@ -62,24 +63,24 @@ func sources(srv *mockapi.Server) map[string]struct {
 			return paginate.Page[mockapi.User]{Items: body.Data, Next: body.NextCursor}, err
 		}), paginate.Token().WithLimit(10)},
 		"link": {paginate.SourceFunc[mockapi.User](func(ctx context.Context, cur paginate.Cursor) (paginate.Page[mockapi.User], error) {
-			u, err := paginate.RequestURL(srv.URL+mockapi.PathLink, cur, url.Values{"limit": {strconv.Itoa(max(cur.Limit, 1))}})
-			if err != nil {
-				return paginate.Page[mockapi.User]{}, err
+			u := cur.Token // the next URL as the server gave it
+			if u == "" {
+				u = srv.URL + mockapi.PathLink + "?limit=" + strconv.Itoa(max(cur.Limit, 1))
 			}
 			var page paginate.Page[mockapi.User]
 			h, reqURL, err := httpJSON(ctx, c, u, &page.Items)
 			if err != nil {
 				return page, err
 			}
-			page.Next, err = paginate.NextLink(h, reqURL)
+			page.Next, err = rest.NextLink(h, reqURL)
 			return page, err
 		}), paginate.Token()},
-		"keyset": {paginate.SourceFunc[mockapi.User](func(ctx context.Context, cur paginate.Cursor) (paginate.Page[mockapi.User], error) {
+		"keyset": {paginate.Keyed[mockapi.User](paginate.SourceFunc[mockapi.User](func(ctx context.Context, cur paginate.Cursor) (paginate.Page[mockapi.User], error) {
 			var body mockapi.KeysetResponse
 			q := url.Values{"limit": {strconv.Itoa(cur.Limit)}, "after": {cur.Key}}
 			_, _, err := httpJSON(ctx, c, srv.URL+mockapi.PathKeyset+"?"+q.Encode(), &body)
 			return paginate.Page[mockapi.User]{Items: body.Data, HasMore: paginate.FlagOf(body.HasMore)}, err
-		}), paginate.Keyset(10, mockapi.Key)},
+		}), mockapi.Key), paginate.Keyset(10)},
 	}
 }
 

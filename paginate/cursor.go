@@ -86,7 +86,10 @@ func (c *Cursor) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ErrBadCursor is returned for a Cursor that no run could have produced.
+// ErrBadCursor is returned for a Cursor that no run could have produced,
+// or that a run of another strategy produced (a Token cursor given to an
+// Offset strategy): a run started at it yields this error and fetches
+// nothing.
 var ErrBadCursor = errors.New("paginate: invalid cursor")
 
 func (c Cursor) validate() error {
@@ -97,6 +100,29 @@ func (c Cursor) validate() error {
 		return fmt.Errorf("%w: negative page %d", ErrBadCursor, c.Page)
 	case c.Limit < 0:
 		return fmt.Errorf("%w: negative limit %d", ErrBadCursor, c.Limit)
+	}
+	return nil
+}
+
+// fits reports a cursor that another strategy produced: a position field
+// that strategy k never sets. Passing it on would hand the Source stale
+// fields (a Token cursor to an Offset source restarts it at offset 0).
+func (c Cursor) fits(k Kind) error {
+	var foreign []string
+	if c.Offset != 0 && k != KindOffset {
+		foreign = append(foreign, "offset")
+	}
+	if c.Page != 0 && k != KindPageNumber {
+		foreign = append(foreign, "page")
+	}
+	if c.Token != "" && k != KindToken {
+		foreign = append(foreign, "token")
+	}
+	if c.Key != "" && k != KindKeyset {
+		foreign = append(foreign, "key")
+	}
+	if len(foreign) > 0 {
+		return fmt.Errorf("%w: a %s strategy cannot resume from a cursor with %s (%v): it comes from another strategy", ErrBadCursor, k, strings.Join(foreign, " and "), c)
 	}
 	return nil
 }

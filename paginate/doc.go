@@ -14,10 +14,14 @@
 //     loses nothing.
 //   - [PageNumber]: page numbers counted from 0 or 1, with a page size.
 //   - [Token]: an opaque token or a next URL taken from the response body or
-//     from an RFC 8288 Link header (see [NextLink]).
-//   - [Keyset]: the key of the last item; the source asks for the items
-//     strictly after it. Keyset paging is the only strategy that neither
-//     skips nor repeats items while the collection changes under it.
+//     from an RFC 8288 Link header (package
+//     [github.com/connectkit/connector/rest] reads both).
+//   - [Keyset]: the key of the last item, reported by the source in
+//     Page.Key (wrap a source with [Keyed] to compute it from the items
+//     with a key function checked at compile time); the source asks for
+//     the items strictly after it. Keyset paging is the only strategy that
+//     neither skips nor repeats items while the collection changes under
+//     it.
 //
 // # Stop rules
 //
@@ -30,9 +34,15 @@
 //
 // # Safety
 //
-// Loop detection is on by default: a cursor already seen in the run (A,A or
-// A,B,A, or a last page whose next link points to itself) ends the run with
-// an error that satisfies errors.Is(err, [ErrCursorLoop]). [Options.MaxPages]
+// Loop detection is on by default and includes the first request: a cursor
+// already seen in the run (A,A or A,B,A, a last page whose next link points
+// to itself, or a next URL leading back to the first page, which a Source
+// names in [Page.Self]) ends the run with an error that satisfies
+// errors.Is(err, [ErrCursorLoop]) before any page is yielded twice. A page
+// that says more follows but gives no way to advance (has_more=true without
+// a next token) is an [ErrNoNext] error unless the stop rules include
+// [StopMissingNext]. A cursor of another strategy (a Token cursor given to
+// an Offset strategy) is an [ErrBadCursor] error, and nothing is fetched. [Options.MaxPages]
 // guards against an API that never ends. Nothing is fetched when a Paginator
 // is built, and each call of All or Pages is an independent run from
 // [Options.Start].
@@ -43,6 +53,8 @@
 // the caller fully consumed. It is a comparable value that round-trips
 // through JSON, so it can be checkpointed and handed to [Options.Start] in
 // another process, which then yields exactly the remaining items.
+// [Paginator.From] returns a copy of a Paginator that starts at a given
+// cursor, so that a driver can resume a Paginator its user built.
 //
 // # Concurrency
 //

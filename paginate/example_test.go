@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -76,60 +73,62 @@ func ExamplePageNumber() {
 	// [grape]
 }
 
-// A Token source over an HTTP API that names the next page in an RFC 8288
-// Link header, possibly as a relative URL.
+// A Token source over an API that names the next page in each response.
+// (Package rest declares such sources over HTTP, with next URLs and Link
+// headers.)
 func ExampleToken() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start, _ := strconv.Atoi(r.URL.Query().Get("cursor"))
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		end := min(start+limit, len(fruits))
+	src := paginate.SourceFunc[string](func(_ context.Context, c paginate.Cursor) (paginate.Page[string], error) {
+		start, _ := strconv.Atoi(c.Token) // "" is the first page
+		end := min(start+c.Limit, len(fruits))
+		page := paginate.Page[string]{Items: fruits[start:end]}
 		if end < len(fruits) {
-			q := r.URL.Query()
-			q.Set("cursor", strconv.Itoa(end))
-			w.Header().Set("Link", fmt.Sprintf(`</fruits?%s>; rel="next"`, q.Encode()))
+			page.Next = strconv.Itoa(end)
 		}
-		_ = json.NewEncoder(w).Encode(fruits[start:end])
-	}))
-	defer srv.Close()
-
-	src := paginate.SourceFunc[string](func(ctx context.Context, c paginate.Cursor) (paginate.Page[string], error) {
-		// The first page gets our parameters; later pages follow the next
-		// URL as given, without doubling its parameters.
-		u, err := paginate.RequestURL(srv.URL+"/fruits", c, url.Values{"limit": {"3"}})
-		if err != nil {
-			return paginate.Page[string]{}, err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return paginate.Page[string]{}, err
-		}
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			return paginate.Page[string]{}, err
-		}
-		defer resp.Body.Close()
-		var page paginate.Page[string]
-		if err := json.NewDecoder(resp.Body).Decode(&page.Items); err != nil {
-			return paginate.Page[string]{}, err
-		}
-		page.Next, err = paginate.NextLink(resp.Header, req.URL)
-		return page, err
+		return page, nil
 	})
-	got := 0
-	for page, err := range paginate.New(src, paginate.Token()).Pages(context.Background()) {
+	for page, err := range paginate.New(src, paginate.Token().WithLimit(3)).Pages(context.Background()) {
 		if err != nil {
 			fmt.Println("error:", err)
 			return
 		}
-		got += len(page.Items)
-		fmt.Println(page.Items)
+		fmt.Println(page.Items, "next:", page.Next)
 	}
-	fmt.Println(got, "fruits")
 	// Output:
-	// [apple banana cherry]
-	// [damson elder fig]
-	// [grape]
-	// 7 fruits
+	// [apple banana cherry] next: 3
+	// [damson elder fig] next: 6
+	// [grape] next:
+}
+
+// A page that says more follows but names no next token is an error, not
+// a silent end that would drop the rest of the collection.
+func ExampleErrNoNext() {
+	src := paginate.SourceFunc[string](func(context.Context, paginate.Cursor) (paginate.Page[string], error) {
+		return paginate.Page[string]{Items: []string{"apple"}, HasMore: paginate.Yes}, nil
+	})
+	for item, err := range paginate.New(src, paginate.Token()).All(context.Background()) {
+		if errors.Is(err, paginate.ErrNoNext) {
+			fmt.Println("stopped:", err)
+			return
+		}
+		fmt.Println(item)
+	}
+	// Output:
+	// apple
+	// stopped: paginate: page 2 at start: paginate: more pages announced but no way to advance: page 1 says more follows but names no next token, so the token cannot advance; add StopMissingNext to the stop rules to end there
+}
+
+// From resumes a Paginator built elsewhere at a checkpointed cursor.
+func ExamplePaginator_From() {
+	p := paginate.New(paginate.SourceFunc[string](fruitAPI), paginate.Offset(2))
+	for fruit, err := range p.From(paginate.Cursor{Offset: 5}).All(context.Background()) {
+		if err != nil {
+			fmt.Println("error:", err)
+			return
+		}
+		fmt.Print(fruit, " ")
+	}
+	fmt.Println()
+	// Output: fig grape
 }
 
 // Keyset paging asks for the items strictly after the key of the last item
@@ -146,7 +145,7 @@ func ExampleKeyset() {
 		end := min(start+c.Limit, len(users))
 		return paginate.Page[user]{Items: users[start:end]}, nil
 	})
-	p := paginate.New(src, paginate.Keyset(2, key))
+	p := paginate.New(paginate.Keyed(src, key), paginate.Keyset(2))
 	for page, err := range p.Pages(context.Background()) {
 		if err != nil {
 			fmt.Println("error:", err)
@@ -237,14 +236,4 @@ func ExampleWithConcurrency() {
 	}
 	fmt.Println(got)
 	// Output: [apple banana cherry damson elder fig grape]
-}
-
-func ExampleParseLinks() {
-	h := http.Header{"Link": {`<https://api.example.com/items?page=2>; rel="next", <https://api.example.com/items?page=9>; rel="last"`}}
-	for _, l := range paginate.ParseLinks(h) {
-		fmt.Println(l.Rel, l.URL)
-	}
-	// Output:
-	// [next] https://api.example.com/items?page=2
-	// [last] https://api.example.com/items?page=9
 }

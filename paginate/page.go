@@ -19,6 +19,21 @@ type Page[T any] struct {
 	// it. Zero means not reported: an empty collection ends on its empty
 	// page anyway.
 	Total int64
+
+	// Self is, for [Token], the page's own identity in the form of
+	// [Page.Next]: for a Source whose tokens are next URLs, the URL the
+	// page was fetched from. The Paginator counts it as seen, so that a
+	// next token that leads back to this page (a page linking to itself,
+	// a cycle back to the first page, whose cursor has no token) ends the
+	// run with [ErrCursorLoop] before the page is yielded twice. Empty
+	// means the page is known by its cursor's token alone.
+	Self string
+
+	// Key is, for [Keyset], the position after this page as the Source
+	// read it (the key of its last item that has one), for Sources that
+	// read keys from the raw response rather than from the decoded items.
+	// Empty means the Paginator applies the strategy's key function.
+	Key string
 }
 
 // Flag is a yes, a no, or nothing said. The zero value is [Unset].

@@ -38,6 +38,7 @@ func collect[T any](seq func(func(T, error) bool)) ([]T, []error) {
 type scripted[T any] struct {
 	pages []paginate.Page[T]
 	asked []paginate.Cursor
+	key   func(T) string // for keyset strategies: fills Page.Key as paginate.Keyed does
 }
 
 func (s *scripted[T]) Fetch(_ context.Context, c paginate.Cursor) (paginate.Page[T], error) {
@@ -45,7 +46,26 @@ func (s *scripted[T]) Fetch(_ context.Context, c paginate.Cursor) (paginate.Page
 	if len(s.asked) > len(s.pages) {
 		return paginate.Page[T]{}, fmt.Errorf("scripted: fetch %d past the script at %v", len(s.asked), c)
 	}
-	return s.pages[len(s.asked)-1], nil
+	pg := s.pages[len(s.asked)-1]
+	if s.key != nil && pg.Key == "" {
+		for i := len(pg.Items) - 1; i >= 0; i-- {
+			if k := s.key(pg.Items[i]); k != "" {
+				pg.Key = k
+				break
+			}
+		}
+	}
+	return pg, nil
+}
+
+// script returns a scripted source of pages for strategy st: for a
+// keyset strategy, each item's key is its decimal text.
+func script(st paginate.Strategy, pages []paginate.Page[int]) *scripted[int] {
+	s := &scripted[int]{pages: pages}
+	if st.Kind() == paginate.KindKeyset {
+		s.key = func(i int) string { return fmt.Sprint(i) }
+	}
+	return s
 }
 
 func TestStopRules(t *testing.T) {
@@ -189,7 +209,7 @@ func TestStopRules(t *testing.T) {
 		},
 		{
 			name:     "keyset: empty page ends",
-			strategy: paginate.Keyset(2, func(i int) string { return fmt.Sprint(i) }),
+			strategy: paginate.Keyset(2),
 			pages: []paginate.Page[int]{
 				page([]int{1, 2}, "", paginate.Unset, 0),
 				page([]int{3}, "", paginate.Unset, 0),
@@ -199,7 +219,7 @@ func TestStopRules(t *testing.T) {
 		},
 		{
 			name:     "keyset: has_more=false ends",
-			strategy: paginate.Keyset(2, func(i int) string { return fmt.Sprint(i) }),
+			strategy: paginate.Keyset(2),
 			pages: []paginate.Page[int]{
 				page([]int{1, 2}, "", paginate.No, 0),
 			},
@@ -208,7 +228,7 @@ func TestStopRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src := &scripted[int]{pages: tt.pages}
+			src := script(tt.strategy, tt.pages)
 			quiet := func(o *paginate.Options) { o.Logger = slog.New(slog.DiscardHandler) }
 			got, errs := collect(paginate.New(src, tt.strategy, quiet).All(context.Background()))
 			if len(errs) > 0 {
@@ -255,39 +275,37 @@ func TestLoops(t *testing.T) {
 			want:     []int{7},
 		},
 		{
-			name:     "token back to the start",
-			strategy: paginate.Token().WithStop(paginate.StopHasMore),
-			pages:    []paginate.Page[int]{p([]int{1}, "", paginate.Yes)},
+			name:     "first page links to itself",
+			strategy: paginate.Token(),
+			pages:    []paginate.Page[int]{{Items: []int{1}, Next: "https://x/a?limit=2", Self: "https://x/a?limit=2"}},
 			want:     []int{1},
 		},
 		{
+			name:     "cycle back to the first page",
+			strategy: paginate.Token(),
+			pages: []paginate.Page[int]{
+				{Items: []int{1}, Next: "https://x/a?p=2", Self: "https://x/a"},
+				{Items: []int{2}, Next: "https://x/a?p=3", Self: "https://x/a?p=2"},
+				{Items: []int{3}, Next: "https://x/a", Self: "https://x/a?p=3"},
+			},
+			want: []int{1, 2, 3},
+		},
+		{
 			name:     "keyset key repeats",
-			strategy: paginate.Keyset(1, func(i int) string { return fmt.Sprint(i) }),
+			strategy: paginate.Keyset(1),
 			pages:    []paginate.Page[int]{p([]int{1}, "", 0), p([]int{2}, "", 0), p([]int{1}, "", 0)},
 			want:     []int{1, 2, 1},
 		},
 		{
-			name:     "keyset empty page that says more",
-			strategy: paginate.Keyset(1, func(i int) string { return fmt.Sprint(i) }),
-			pages:    []paginate.Page[int]{p([]int{1}, "", 0), p(nil, "", paginate.Yes)},
-			want:     []int{1},
-		},
-		{
 			name:     "keyset page without a key",
-			strategy: paginate.Keyset(2, func(i int) string { return map[bool]string{true: fmt.Sprint(i), false: ""}[i > 0] }),
-			pages:    []paginate.Page[int]{p([]int{1, 2}, "", 0), p([]int{0, 0}, "", 0)},
+			strategy: paginate.Keyset(2),
+			pages:    []paginate.Page[int]{p([]int{1, 2}, "", 0), {Items: []int{0, 0}, Key: "2"}},
 			want:     []int{1, 2, 0, 0},
-		},
-		{
-			name:     "offset empty page that says more",
-			strategy: paginate.Offset(2),
-			pages:    []paginate.Page[int]{p([]int{1, 2}, "", paginate.Yes), p(nil, "", paginate.Yes)},
-			want:     []int{1, 2},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src := &scripted[int]{pages: tt.pages}
+			src := script(tt.strategy, tt.pages)
 			got, errs := collect(paginate.New(src, tt.strategy, paginate.StartAt(tt.start)).All(context.Background()))
 			if len(errs) != 1 || !errors.Is(errs[0], paginate.ErrCursorLoop) {
 				t.Fatalf("All() errors = %v, want one ErrCursorLoop", errs)
@@ -306,6 +324,117 @@ func TestLoops(t *testing.T) {
 	}
 }
 
+// A page that says more follows but gives no way to advance is ErrNoNext,
+// unless StopMissingNext makes it the end.
+func TestNoNext(t *testing.T) {
+	p := func(items []int, next string, more paginate.Flag) paginate.Page[int] {
+		return paginate.Page[int]{Items: items, Next: next, HasMore: more}
+	}
+	tests := []struct {
+		name     string
+		strategy paginate.Strategy
+		pages    []paginate.Page[int]
+		want     []int
+	}{
+		{"token has_more without a token", paginate.Token(), []paginate.Page[int]{p([]int{1}, "A", 0), p([]int{2}, "", paginate.Yes)}, []int{1, 2}},
+		{"token has_more without a token on the first page", paginate.Token(), []paginate.Page[int]{p([]int{1}, "", paginate.Yes)}, []int{1}},
+		{"token without end rules and without a token", paginate.Token().WithStop(paginate.StopHasMore), []paginate.Page[int]{p([]int{1}, "", 0)}, []int{1}},
+		{"offset empty page that says more", paginate.Offset(2), []paginate.Page[int]{p([]int{1, 2}, "", paginate.Yes), p(nil, "", paginate.Yes)}, []int{1, 2}},
+		{"keyset empty page that says more", paginate.Keyset(1), []paginate.Page[int]{p([]int{1}, "", 0), p(nil, "", paginate.Yes)}, []int{1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := script(tt.strategy, tt.pages)
+			got, errs := collect(paginate.New(src, tt.strategy).All(context.Background()))
+			if len(errs) != 1 || !errors.Is(errs[0], paginate.ErrNoNext) || errors.Is(errs[0], paginate.ErrCursorLoop) {
+				t.Fatalf("All() errors = %v, want one ErrNoNext", errs)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("All() items before the error mismatch (-want +got):\n%s", diff)
+			}
+			if len(src.asked) != len(tt.pages) {
+				t.Errorf("All() fetched %d pages, want %d", len(src.asked), len(tt.pages))
+			}
+			// Opted in, the same pages end the run.
+			src = script(tt.strategy, tt.pages)
+			p := paginate.New(src, tt.strategy.WithStop(tt.strategy.Stops()|paginate.StopMissingNext))
+			got, errs = collect(p.All(context.Background()))
+			if len(errs) != 0 || !p.Cursor().Done {
+				t.Fatalf("All() with StopMissingNext = %v, %v, cursor %v; want the end", got, errs, p.Cursor())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("All() with StopMissingNext items mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A cursor that another strategy produced is refused before any fetch.
+func TestForeignCursor(t *testing.T) {
+	tests := []struct {
+		name     string
+		strategy paginate.Strategy
+		start    paginate.Cursor
+	}{
+		{"token cursor to offset", paginate.Offset(2), paginate.Cursor{Token: "https://x/?page=3"}},
+		{"offset cursor to token", paginate.Token(), paginate.Cursor{Offset: 40, Limit: 20}},
+		{"page cursor to keyset", paginate.Keyset(2), paginate.Cursor{Page: 3}},
+		{"key cursor to page", paginate.PageNumber(1, 2), paginate.Cursor{Key: "k", Done: true}},
+		{"offset cursor to page", paginate.PageNumber(1, 2), paginate.Cursor{Offset: 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &scripted[int]{pages: []paginate.Page[int]{{Items: []int{1}}}}
+			got, errs := collect(paginate.New(src, tt.strategy, paginate.StartAt(tt.start)).All(context.Background()))
+			if len(got) != 0 || len(errs) != 1 || !errors.Is(errs[0], paginate.ErrBadCursor) || len(src.asked) != 0 {
+				t.Errorf("All() from %v with %v = %v, %v after %d fetches; want one ErrBadCursor, no fetch", tt.start, tt.strategy, got, errs, len(src.asked))
+			}
+		})
+	}
+}
+
+func TestFrom(t *testing.T) {
+	src := &memsource.Source[int]{Items: memsource.Ints(10), Kind: paginate.KindOffset}
+	p := paginate.New(src, paginate.Offset(4))
+	q := p.From(paginate.Cursor{Offset: 6})
+	if c := q.Cursor(); c.Offset != 6 {
+		t.Errorf("From(offset 6).Cursor() = %v, want offset 6", c)
+	}
+	got, errs := collect(q.All(context.Background()))
+	if len(errs) != 0 || !slices.Equal(got, []int{6, 7, 8, 9}) {
+		t.Errorf("From(offset 6).All() = %v, %v; want [6 7 8 9]", got, errs)
+	}
+	if c := p.Cursor(); !c.IsZero() {
+		t.Errorf("the original's Cursor() after a run of its copy = %v, want the start", c)
+	}
+	if got, _ := collect(p.All(context.Background())); !slices.Equal(got, memsource.Ints(10)) {
+		t.Errorf("the original's All() = %v, want every item", got)
+	}
+	if _, errs := collect(p.From(paginate.Cursor{Token: "x"}).All(context.Background())); len(errs) != 1 || !errors.Is(errs[0], paginate.ErrBadCursor) {
+		t.Errorf("From(token cursor) of an offset Paginator: errors %v, want ErrBadCursor", errs)
+	}
+}
+
+// A Source reports the keyset position itself in Page.Key.
+func TestKeysetPositionFromSource(t *testing.T) {
+	src := &scripted[int]{pages: []paginate.Page[int]{{Items: []int{1, 2}, Key: "k2"}, {Items: []int{3}, Key: "k3"}, {}}}
+	p := paginate.New(src, paginate.Keyset(2))
+	got, errs := collect(p.All(context.Background()))
+	if len(errs) != 0 || !slices.Equal(got, []int{1, 2, 3}) {
+		t.Fatalf("All() = %v, %v; want [1 2 3]", got, errs)
+	}
+	var keys []string
+	for _, c := range src.asked {
+		keys = append(keys, c.Key)
+	}
+	if diff := cmp.Diff([]string{"", "k2", "k3"}, keys); diff != "" {
+		t.Errorf("fetched at keys mismatch (-want +got):\n%s", diff)
+	}
+	if c := p.Cursor(); c.Key != "k3" || !c.Done {
+		t.Errorf("Cursor() at the end = %v, want key k3, done", c)
+	}
+}
+
 func TestKeysetSkipsItemsWithoutKey(t *testing.T) {
 	// Item 0 stands for a record missing its sort key: the position after
 	// a page is the key of its last item that has one.
@@ -319,7 +448,8 @@ func TestKeysetSkipsItemsWithoutKey(t *testing.T) {
 	src := &scripted[int]{pages: []paginate.Page[int]{
 		{Items: []int{1, 2, 10}}, {Items: []int{3, 20}}, {Items: []int{4, 5}}, {},
 	}}
-	got, errs := collect(paginate.New(src, paginate.Keyset(3, key)).All(context.Background()))
+	src.key = key
+	got, errs := collect(paginate.New(src, paginate.Keyset(3)).All(context.Background()))
 	if len(errs) != 0 || !slices.Equal(got, items) {
 		t.Fatalf("All() = %v, %v; want %v", got, errs, items)
 	}
@@ -374,7 +504,7 @@ func TestStartCursorHonoured(t *testing.T) {
 		{"page from 1", &memsource.Source[int]{Items: memsource.Ints(10), Kind: paginate.KindPageNumber, First: 1}, paginate.PageNumber(1, 4), paginate.Cursor{Page: 3}, []int{8, 9}},
 		{"page from 0", &memsource.Source[int]{Items: memsource.Ints(10), Kind: paginate.KindPageNumber}, paginate.PageNumber(0, 4), paginate.Cursor{Page: 1}, []int{4, 5, 6, 7, 8, 9}},
 		{"token", &memsource.Source[int]{Items: memsource.Ints(10), Kind: paginate.KindToken}, paginate.Token().WithLimit(4), paginate.Cursor{Token: "pos-8"}, []int{8, 9}},
-		{"keyset", &memsource.Source[int]{Items: memsource.Ints(10), Kind: paginate.KindKeyset, Key: memsource.IntKey}, paginate.Keyset(4, memsource.IntKey), paginate.Cursor{Key: memsource.IntKey(5)}, []int{6, 7, 8, 9}},
+		{"keyset", &memsource.Source[int]{Items: memsource.Ints(10), Kind: paginate.KindKeyset, Key: memsource.IntKey}, paginate.Keyset(4), paginate.Cursor{Key: memsource.IntKey(5)}, []int{6, 7, 8, 9}},
 		{"done", &memsource.Source[int]{Items: memsource.Ints(10), Kind: paginate.KindOffset}, paginate.Offset(4), paginate.Cursor{Offset: 3, Done: true}, nil},
 	}
 	for _, tt := range tests {
@@ -448,7 +578,6 @@ func TestBadArguments(t *testing.T) {
 	}{
 		{"zero strategy", paginate.New(src, paginate.Strategy{}), "zero Strategy"},
 		{"nil source", paginate.New[int](nil, paginate.Offset(2)), "nil Source"},
-		{"keyset key of another type", paginate.New(src, paginate.Keyset(2, func(s string) string { return s })), "keyset key function"},
 		{"page size zero", paginate.New(src, paginate.PageNumber(1, 0)), "page size"},
 		{"negative start", paginate.New(src, paginate.Offset(2), paginate.StartAt(paginate.Cursor{Offset: -1})), "negative offset"},
 	}
@@ -505,7 +634,7 @@ func TestBreakStopsFetching(t *testing.T) {
 		{"offset concurrent", paginate.KindOffset, paginate.Offset(2), 8, paginate.Cursor{Offset: 2, Limit: 2}},
 		{"page concurrent", paginate.KindPageNumber, paginate.PageNumber(0, 2), 8, paginate.Cursor{Page: 1, Limit: 2}},
 		{"token prefetch", paginate.KindToken, paginate.Token().WithLimit(2), 2, paginate.Cursor{Token: "pos-2", Limit: 2}},
-		{"keyset prefetch", paginate.KindKeyset, paginate.Keyset(2, memsource.IntKey), 2, paginate.Cursor{Key: memsource.IntKey(1), Limit: 2}},
+		{"keyset prefetch", paginate.KindKeyset, paginate.Keyset(2), 2, paginate.Cursor{Key: memsource.IntKey(1), Limit: 2}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			defer goleak.VerifyNone(t)
@@ -578,7 +707,7 @@ func TestConcurrentInOrder(t *testing.T) {
 		{"offset with the server's default size", &memsource.Source[int]{Items: memsource.Ints(1003), Kind: paginate.KindOffset, Default: 9}, paginate.Offset(0)},
 		{"page", &memsource.Source[int]{Items: memsource.Ints(1003), Kind: paginate.KindPageNumber, First: 1, HasMore: true}, paginate.PageNumber(1, 10)},
 		{"token", &memsource.Source[int]{Items: memsource.Ints(1003), Kind: paginate.KindToken}, paginate.Token().WithLimit(10)},
-		{"keyset", &memsource.Source[int]{Items: memsource.Ints(1003), Kind: paginate.KindKeyset, Key: memsource.IntKey}, paginate.Keyset(10, memsource.IntKey)},
+		{"keyset", &memsource.Source[int]{Items: memsource.Ints(1003), Kind: paginate.KindKeyset, Key: memsource.IntKey}, paginate.Keyset(10)},
 	}
 	for _, tt := range tests {
 		for _, conc := range []int{2, 8} {

@@ -17,7 +17,6 @@ type Paginator[T any] struct {
 	src      Source[T]
 	strategy Strategy
 	opts     Options
-	key      func(T) string
 	logger   *slog.Logger
 
 	mu  sync.Mutex
@@ -38,9 +37,6 @@ func New[T any](src Source[T], s Strategy, opts ...Option) *Paginator[T] {
 	p.logger = p.opts.Logger
 	if p.logger == nil {
 		p.logger = slog.Default()
-	}
-	if k, ok := s.key.(func(T) string); ok {
-		p.key = k
 	}
 	p.cur = p.opts.Start
 	return p
@@ -111,12 +107,11 @@ func (p *Paginator[T]) start() (Cursor, error) {
 	if p.src == nil {
 		return Cursor{}, fmt.Errorf("paginate: nil Source")
 	}
-	if s.kind == KindKeyset && p.key == nil {
-		var zero T
-		return Cursor{}, fmt.Errorf("paginate: keyset key function is %T, want func(%T) string", s.key, zero)
-	}
 	c := p.opts.Start
 	if err := c.validate(); err != nil {
+		return Cursor{}, err
+	}
+	if err := c.fits(s.kind); err != nil {
 		return Cursor{}, err
 	}
 	if s.kind == KindPageNumber {
@@ -141,7 +136,7 @@ func (p *Paginator[T]) start() (Cursor, error) {
 // Strategy and has its own Cursor. c is checked when a run begins, as
 // Options.Start is.
 func (p *Paginator[T]) From(c Cursor) *Paginator[T] {
-	q := &Paginator[T]{src: p.src, strategy: p.strategy, opts: p.opts, key: p.key, logger: p.logger}
+	q := &Paginator[T]{src: p.src, strategy: p.strategy, opts: p.opts, logger: p.logger}
 	q.opts.Start = c
 	q.cur = c
 	return q

@@ -114,9 +114,9 @@ func (r *run[T]) fetch(c Cursor) (Page[T], error) {
 }
 
 // advance computes the cursor after page pg, fetched at c, and whether the
-// collection ends there. loop is non-nil when the next cursor cannot make
-// progress.
-func (r *run[T]) advance(n int, c Cursor, pg Page[T]) (next Cursor, end bool, loop error) {
+// collection ends there. stop is non-nil when the next cursor cannot make
+// progress: ErrCursorLoop or ErrNoNext.
+func (r *run[T]) advance(n int, c Cursor, pg Page[T]) (next Cursor, end bool, stop error) {
 	s := r.s
 	got := len(pg.Items)
 	if got > r.maxLen {
@@ -124,11 +124,13 @@ func (r *run[T]) advance(n int, c Cursor, pg Page[T]) (next Cursor, end bool, lo
 	}
 	next = c
 	more := pg.HasMore == Yes
+	canAdvance := true
 	pos, hasPos := int64(0), false
 	switch s.kind {
 	case KindOffset:
 		next.Offset = c.Offset + int64(got)
 		pos, hasPos = next.Offset, true
+		canAdvance = got > 0
 	case KindPageNumber:
 		next.Page = c.Page + 1
 		// The longest page seen never exceeds the size the server uses, so
@@ -137,15 +139,21 @@ func (r *run[T]) advance(n int, c Cursor, pg Page[T]) (next Cursor, end bool, lo
 	case KindToken:
 		next.Token = pg.Next
 		more = more || pg.Next != ""
-	case KindKeyset:
-		// The position is the key of the last item that has one: an item
-		// missing its sort key is yielded, but cannot be paged after.
-		for i := got - 1; i >= 0; i-- {
-			if k := r.p.key(pg.Items[i]); k != "" {
-				next.Key = k
-				break
+		canAdvance = pg.Next != ""
+		if pg.Self != "" {
+			// The page's own URL leads back to it: the first page's cursor
+			// has no token, and a next URL naming it must count as seen.
+			if _, ok := r.seen[r.hashToken(pg.Self)]; !ok {
+				r.seen[r.hashToken(pg.Self)] = n - 1
 			}
 		}
+	case KindKeyset:
+		// The position the Source reports (see Keyed): the key of the
+		// last item that has one.
+		if pg.Key != "" {
+			next.Key = pg.Key
+		}
+		canAdvance = got > 0
 		if got > 0 && next.Key == c.Key && !r.p.opts.AllowRepeats {
 			return next, false, fmt.Errorf("%w: no item of page %d has a keyset key after the current one", ErrCursorLoop, n)
 		}
@@ -156,7 +164,7 @@ func (r *run[T]) advance(n int, c Cursor, pg Page[T]) (next Cursor, end bool, lo
 
 	switch {
 	case s.stop&StopHasMore != 0 && pg.HasMore == No,
-		s.stop&StopNoNext != 0 && pg.Next == "":
+		s.stop&StopNoNext != 0 && pg.Next == "" && pg.HasMore != Yes:
 		return next, true, nil
 	case more:
 	case s.stop&StopEmpty != 0 && got == 0,
@@ -164,14 +172,16 @@ func (r *run[T]) advance(n int, c Cursor, pg Page[T]) (next Cursor, end bool, lo
 		s.stop&StopTotal != 0 && hasPos && pg.Total > 0 && pos >= pg.Total:
 		return next, true, nil
 	}
+	if !canAdvance {
+		if s.stop&StopMissingNext != 0 {
+			return next, true, nil
+		}
+		return next, false, fmt.Errorf("%w: page %d %s, so the %s cannot advance; add StopMissingNext to the stop rules to end there", ErrNoNext, n, r.noWay(pg), s.kind)
+	}
 	if r.p.opts.AllowRepeats {
 		return next, false, nil
 	}
 	switch s.kind {
-	case KindOffset:
-		if next.Offset == c.Offset {
-			return next, false, fmt.Errorf("%w: page %d was empty but the response says more follows, so the offset cannot advance", ErrCursorLoop, n)
-		}
 	case KindToken, KindKeyset:
 		h := r.hash(next)
 		if at, ok := r.seen[h]; ok {
@@ -186,6 +196,18 @@ func (r *run[T]) advance(n int, c Cursor, pg Page[T]) (next Cursor, end bool, lo
 	return next, false, nil
 }
 
+// noWay says why page pg gives no way to advance.
+func (r *run[T]) noWay(pg Page[T]) string {
+	what := "says more follows"
+	if pg.HasMore != Yes {
+		what = "does not end the collection"
+	}
+	if r.s.kind == KindToken {
+		return what + " but names no next token"
+	}
+	return what + " but is empty"
+}
+
 func seenAt(page int) string {
 	if page == 0 {
 		return "at the start of the run"
@@ -197,8 +219,10 @@ func (r *run[T]) hash(c Cursor) uint64 {
 	if r.s.kind == KindKeyset {
 		return maphash.String(r.seed, c.Key)
 	}
-	return maphash.String(r.seed, c.Token)
+	return r.hashToken(c.Token)
 }
+
+func (r *run[T]) hashToken(token string) uint64 { return maphash.String(r.seed, token) }
 
 // watchTotal warns, once per run, when the total an offset or page-number
 // API reports changes: items moved under the run, which may have skipped or

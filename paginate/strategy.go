@@ -1,6 +1,7 @@
 package paginate
 
 import (
+	"context"
 	"fmt"
 	"strings"
 )
@@ -32,8 +33,9 @@ func (k Kind) String() string {
 }
 
 // Stop is a set of signals that end a collection. Rules that infer the end
-// (StopEmpty, StopShort, StopTotal) give way when the same response says
-// more follows: HasMore is [Yes] or, for [Token], Next is set.
+// (StopEmpty, StopShort, StopTotal, StopNoNext) give way when the same
+// response says more follows: HasMore is [Yes] or, for [Token], Next is
+// set.
 type Stop uint8
 
 const (
@@ -46,13 +48,19 @@ const (
 	StopTotal
 	// StopHasMore ends when the response says HasMore is [No].
 	StopHasMore
-	// StopNoNext ends when the response names no next token or URL.
+	// StopNoNext ends when the response names no next token or URL,
+	// unless it says HasMore is [Yes].
 	StopNoNext
+	// StopMissingNext ends on a page that says more follows but gives no
+	// way to advance (see [ErrNoNext]), for APIs known to answer
+	// has_more=true on their last page. Off by default: such a page is
+	// an ErrNoNext error, since ending there could drop the rest.
+	StopMissingNext
 )
 
 // String lists the rules, as in "empty|total|has_more".
 func (s Stop) String() string {
-	names := []string{"empty", "short", "total", "has_more", "no_next"}
+	names := []string{"empty", "short", "total", "has_more", "no_next", "missing_next"}
 	var out []string
 	for i, n := range names {
 		if s&(1<<i) != 0 {
@@ -74,7 +82,6 @@ type Strategy struct {
 	limit int
 	first int64
 	stop  Stop
-	key   any // func(T) string, for Keyset
 }
 
 // Offset pages with an offset and a limit. The next offset advances by the
@@ -101,24 +108,50 @@ func PageNumber(first, size int) Strategy {
 // when a response names no next token, or says HasMore [No]. An empty page
 // that still names a next token is not the end. Limit, set with
 // [Strategy.WithLimit], is passed to the Source in [Cursor.Limit] for APIs
-// that take a page size beside the token.
+// that take a page size beside the token. A page that says HasMore [Yes]
+// but names no next token is an [ErrNoNext] error unless the stop rules
+// include [StopMissingNext]. A Source whose tokens are URLs sets
+// [Page.Self], so that a next URL leading back to the first page is a
+// loop.
 func Token() Strategy {
 	return Strategy{kind: KindToken, stop: StopNoNext | StopHasMore}
 }
 
-// Keyset pages by the key of the last item: key(item) is stored in
-// [Cursor.Key], and the Source asks for the items strictly after it, in key
-// order. For an incremental sync the key is usually (updatedAt, id),
-// encoded so that the Source can parse it back. Keyset paging neither skips
-// nor repeats items while the collection changes. It ends on an empty page
-// or on HasMore [No].
+// Keyset pages by the key of the last item: the Source reports the
+// position of each page in [Page.Key], the Paginator stores it in
+// [Cursor.Key], and the Source asks for the items strictly after it, in
+// key order. For an incremental sync the key is usually (updatedAt, id),
+// encoded so that the Source can parse it back. Keyset paging neither
+// skips nor repeats items while the collection changes. It ends on an
+// empty page or on HasMore [No].
 //
-// key may return "" for an item that lacks its sort key (a record with a
-// missing field): the item is yielded, and the position is the key of the
-// last item of the page that has one. A page of items none of which has a
-// new key ends the run with [ErrCursorLoop].
-func Keyset[T any](limit int, key func(T) string) Strategy {
-	return Strategy{kind: KindKeyset, limit: limit, stop: StopEmpty | StopHasMore, key: key}
+// A Source whose items carry their key wraps itself in [Keyed], which
+// fills Page.Key from the items with a key function typed by the
+// Source's item type, so that a key of the wrong type does not compile. A
+// page of items none of which has a new key ends the run with
+// [ErrCursorLoop].
+func Keyset(limit int) Strategy {
+	return Strategy{kind: KindKeyset, limit: limit, stop: StopEmpty | StopHasMore}
+}
+
+// Keyed returns src with Page.Key set, on every page that src leaves it
+// empty, to the key of the last item that has one: key may return "" for
+// an item that lacks its sort key (a record with a missing field), which
+// is yielded but cannot be paged after. Use it with [Keyset].
+func Keyed[T any](src Source[T], key func(T) string) Source[T] {
+	return SourceFunc[T](func(ctx context.Context, c Cursor) (Page[T], error) {
+		pg, err := src.Fetch(ctx, c)
+		if err != nil || pg.Key != "" {
+			return pg, err
+		}
+		for i := len(pg.Items) - 1; i >= 0; i-- {
+			if k := key(pg.Items[i]); k != "" {
+				pg.Key = k
+				break
+			}
+		}
+		return pg, nil
+	})
 }
 
 // Kind returns the strategy's kind.

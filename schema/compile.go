@@ -1,10 +1,8 @@
 package schema
 
-// Compiled is a validated table with an index of its columns: the fast
-// path for checking rows. Compile a table once, when the connector starts,
-// and call the methods of Compiled for each record; the methods of [Table]
-// of the same names compile the table on every call, which validates it
-// again and builds a map, and are meant for tests and one-off rows.
+// Compiled is a validated table with an index of its columns, which
+// checks rows. Compile a table once, when the connector starts, and call
+// the methods of Compiled for each record.
 //
 // A Compiled is immutable (it holds its own copy of the table) and safe
 // for concurrent use by multiple goroutines.

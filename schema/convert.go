@@ -479,12 +479,16 @@ func toJSON(v any) (any, bool, error) {
 	return json.RawMessage(b), false, nil
 }
 
-// compactJSON checks JSON text and removes its insignificant white space,
+// compactJSON checks JSON text (its depth, UTF-8 and syntax) and removes
+// its insignificant white space,
 // so that every destination stores one text for one value (a JSON Lines
 // file cannot hold a newline). Text without white space comes back as is.
 func compactJSON(b []byte) ([]byte, error) {
 	if err := checkDepth(b); err != nil {
 		return nil, err
+	}
+	if !utf8.Valid(b) { // encoding/json accepts it, and reads it back changed
+		return nil, errInvalidUTF8
 	}
 	if !bytes.ContainsAny(b, " \t\r\n") {
 		if !json.Valid(b) {

@@ -11,8 +11,7 @@ import (
 // ErrInvalidTable reports a bad table definition: a missing name or
 // primary key, a duplicate or reserved column name, an invalid type, or a
 // struct field [Struct] cannot map to a column. [Table.Validate],
-// [Table.Compile] and [Struct] return errors that wrap it, and the
-// Normalize methods of [Table] return them when the table itself is bad.
+// [Table.Compile] and [Struct] return errors that wrap it.
 var ErrInvalidTable = errors.New("schema: invalid table")
 
 // ErrUnknownTable reports a row for a table that was not declared. This

@@ -70,7 +70,9 @@ type field struct {
 // Row reads the fields through offsets computed by [Struct], without
 // reflection, except for maps, slices, arrays, interfaces and structs
 // (JSON columns), which are read with reflect and encoded with
-// json.Marshal on each call; so is a scalar field given the JSON type.
+// json.Marshal on each call, as encoding/json encodes them in a struct
+// (a MarshalJSON method of the pointer type is used); so is a scalar
+// field given the JSON type.
 // For the other fields Row allocates the slice and the boxed values only.
 // A field value that cannot be converted (a NaN float, an uint64 beyond
 // LONG, invalid JSON in a json.RawMessage, an unencodable map) makes the
@@ -149,7 +151,7 @@ func (f *field) load(base unsafe.Pointer) (any, error) {
 		return f.unsigned(*(*uint64)(p))
 	case kindFloat32:
 		x := *(*float32)(p)
-		if f.direct {
+		if f.direct && !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) {
 			return widenFloat32(x), nil
 		}
 		return f.convert(x)
@@ -181,12 +183,23 @@ func (f *field) load(base unsafe.Pointer) (any, error) {
 		}
 		return f.convert(m)
 	}
-	// kindOther: the JSON type; json.Marshal reflects anyway.
-	v := reflect.NewAt(f.rtype, p).Elem().Interface()
-	if v == nil {
-		return nil, nil // a nil interface
+	// kindOther: the JSON type; json.Marshal reflects anyway. It gets the
+	// field's address, as encoding/json encodes the fields of a struct it
+	// is given by pointer, so that a MarshalJSON or MarshalText method of
+	// *T is used (big.Int has one).
+	rv := reflect.NewAt(f.rtype, p)
+	if f.rtype.Kind() == reflect.Interface {
+		v := rv.Elem().Interface()
+		if v == nil {
+			return nil, nil // a nil interface
+		}
+		return f.convert(v)
 	}
-	return f.convert(v)
+	out, err := f.convert(rv.Interface())
+	if err != nil {
+		return rv.Elem().Interface(), err // the value, not its address
+	}
+	return out, nil
 }
 
 func (f *field) integer(n int64) (any, error) {

@@ -1,6 +1,9 @@
 package schema
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // mode selects what a row must hold.
 type mode uint8
@@ -62,7 +65,7 @@ const (
 //   - BINARY [[]byte]: []byte, or text in standard base64 with padding,
 //     which is how encoding/json carries bytes.
 //   - JSON [json.RawMessage]: json.RawMessage or []byte holding valid
-//     JSON, and any other value, which is encoded with json.Marshal (so
+//     JSON in valid UTF-8, and any other value, which is encoded with json.Marshal (so
 //     the Go string "a" becomes the JSON text "\"a\"").
 //
 // Nil slices of the accepted types ([]byte, json.RawMessage) and nil
@@ -86,7 +89,9 @@ func (c *Compiled) NormalizePartial(row AnyRow) ([]any, ColumnSet, error) {
 // NormalizeKeys checks a row for a delete and returns the values of its
 // primary key columns by position, the other positions nil: a delete
 // needs only the key. A column the table does not declare is an error;
-// the values of the other declared columns are not checked.
+// the values of the other declared columns of a Row are not checked
+// (Values that carry a conversion error are rejected, as by every
+// method).
 func (c *Compiled) NormalizeKeys(row AnyRow) ([]any, error) {
 	vals, _, err := c.normalize(row, remove)
 	return vals, err
@@ -102,8 +107,19 @@ func (c *Compiled) NormalizeParent(row Row) ([]any, ColumnSet, error) {
 }
 
 func (c *Compiled) normalize(row AnyRow, m mode) ([]any, ColumnSet, error) {
-	if row == nil {
+	switch r := row.(type) {
+	case nil:
 		return nil, nil, c.errorAt(&c.table.Columns[c.key[0]], nil, ErrMissingKey)
+	case *Values: // pointers have the methods too
+		if r == nil {
+			return nil, nil, fmt.Errorf("%w: nil *Values for table %q", ErrWrongTable, c.table.Name)
+		}
+		row = *r
+	case *Row:
+		if r == nil {
+			return nil, nil, c.errorAt(&c.table.Columns[c.key[0]], nil, ErrMissingKey)
+		}
+		row = *r
 	}
 	return row.positional(c, m)
 }

@@ -43,8 +43,9 @@ type Codec[T any] struct {
 //	json.RawMessage         JSON (a nil slice is NULL)
 //
 // Named types map by their underlying type (type Status string is
-// STRING). uint, uint64 and uintptr have no default, as they can exceed
-// LONG: tag them, for instance `col:",decimal"` or `col:",long"`. Maps,
+// STRING). uint and uint64 have no default, as they can exceed LONG: tag
+// them, for instance `col:",decimal"` or `col:",long"` (uintptr can only
+// be JSON). Maps,
 // slices, arrays, interfaces and structs other than time.Time need the
 // JSON type in their tag (`col:"meta,json"`) and are encoded with
 // json.Marshal on each call of [Codec.Row]. An override must be a type
@@ -254,6 +255,13 @@ func newField(ft reflect.Type, override Type) (field, error) {
 	if override != 0 {
 		f.typ = override
 	}
+	if f.kind == kindOther {
+		// First, as the advice to give such a field the JSON type would be
+		// wrong for a channel, a function or a complex number.
+		if err := encodable(ft, nil); err != nil {
+			return f, err
+		}
+	}
 	if f.typ == 0 {
 		if f.kind == kindOther {
 			return f, errors.New("a map, slice, array, interface or struct needs the JSON type in its tag, as `col:\",json\"`")
@@ -262,11 +270,6 @@ func newField(ft reflect.Type, override Type) (field, error) {
 	}
 	if !accepts(f.kind, f.typ) {
 		return f, errors.New("cannot be a " + f.typ.String() + " column")
-	}
-	if f.kind == kindOther {
-		if err := encodable(ft, nil); err != nil {
-			return f, err
-		}
 	}
 	f.direct = isDirect(f.kind, f.typ)
 	return f, nil
@@ -305,7 +308,14 @@ func encodable(t reflect.Type, seen map[reflect.Type]bool) error {
 	case reflect.Struct:
 		for i := range t.NumField() {
 			sf := t.Field(i)
-			if !sf.IsExported() || sf.Tag.Get("json") == "-" {
+			ft := sf.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			// encoding/json encodes the exported fields of an embedded
+			// struct even when its type is unexported.
+			promoted := sf.Anonymous && ft.Kind() == reflect.Struct
+			if (!sf.IsExported() && !promoted) || sf.Tag.Get("json") == "-" {
 				continue
 			}
 			if err := encodable(sf.Type, seen); err != nil {

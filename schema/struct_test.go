@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"testing"
@@ -152,15 +153,15 @@ func TestCodecRowMatchesNormalize(t *testing.T) {
 	// nil pointers, slices and maps; text columns must hold valid text.
 	empty := Rich{Base: Base{ID: 1}, Price: "0", Day: "2024-01-01"}
 	for name, v := range map[string]Rich{"full": full, "empty": empty} {
-		got := c.Row(&v)
-		want, err := c.Compiled().Normalize(asMap(v))
+		got := c.Row(&v).Map()
+		want, err := normRow(c.Compiled(), asMap(v))
 		if err != nil {
 			t.Fatalf("%s: Normalize(asMap) = %v", name, err)
 		}
 		if diff := cmp.Diff(want, got, strictTime); diff != "" {
 			t.Errorf("%s: Codec.Row differs from Normalize of the same map (-normalize +row):\n%s", name, diff)
 		}
-		again, err := c.Compiled().Normalize(copyRow(got))
+		again, err := normRow(c.Compiled(), copyRow(got))
 		if err != nil {
 			t.Errorf("%s: Normalize(Codec.Row) = %v", name, err)
 		} else if diff := cmp.Diff(got, again, strictTime); diff != "" {
@@ -168,7 +169,7 @@ func TestCodecRowMatchesNormalize(t *testing.T) {
 		}
 	}
 	// Spot checks of the conversions themselves.
-	got := c.Row(&full)
+	got := c.Row(&full).Map()
 	checks := map[string]any{
 		"created": date(2024, 1, 2, 0, 0, 0, 0), "score": 0.1, "price": "19.990",
 		"huge": "18446744073709551615", "meta": json.RawMessage(`{"k":[1]}`),
@@ -181,10 +182,13 @@ func TestCodecRowMatchesNormalize(t *testing.T) {
 			t.Errorf("Codec.Row()[%q] mismatch (-want +got):\n%s", col, diff)
 		}
 	}
-	if c.Row(nil) != nil {
-		t.Errorf("Codec.Row(nil) = %v, want nil", c.Row(nil))
+	if nilRow := c.Row(nil); nilRow.Err() == nil {
+		t.Errorf("Codec.Row(nil) = %v, want Values carrying an error", nilRow)
 	}
-	nulls := c.Row(&empty)
+	if _, err := c.Compiled().Normalize(c.Row(nil)); err == nil {
+		t.Errorf("Normalize(Codec.Row(nil)) = nil error, want one")
+	}
+	nulls := c.Row(&empty).Map()
 	for _, col := range []string{"nick", "Count", "point", "raw", "Blob", "Seen", "Active", "any"} {
 		if v, ok := nulls[col]; !ok || v != nil {
 			t.Errorf("Codec.Row(empty)[%q] = %#v, %v; want NULL", col, v, ok)
@@ -278,7 +282,7 @@ func TestStructErrors(t *testing.T) {
 				ID string `col:"id,text"`
 			}]("t", "id")
 			return err
-		}, "field ID: tag `col:\"id,text\"`: unknown column type \"text\""},
+		}, "field ID: tag `col:\"id,text\"`: unknown column type or option \"text\""},
 		{"incompatible override", func() error {
 			_, err := Struct[struct {
 				ID string `col:"id,boolean"`
@@ -315,7 +319,7 @@ func TestStructNamedEmbed(t *testing.T) {
 		t.Errorf("columns mismatch (-want +got):\n%s", diff)
 	}
 	v := withNamedEmbed{ID: "x", Base: Base{ID: 1, Created: date(2024, 1, 1, 0, 0, 0, 0)}}
-	if got, want := string(c.Row(&v)["base"].(json.RawMessage)), `{"ID":1,"Created":"2024-01-01T00:00:00Z"}`; got != want {
+	if got, want := string(c.Row(&v).Map()["base"].(json.RawMessage)), `{"ID":1,"Created":"2024-01-01T00:00:00Z"}`; got != want {
 		t.Errorf("Row()[base] = %s, want %s", got, want)
 	}
 }
@@ -334,26 +338,26 @@ func TestMustStructPanics(t *testing.T) {
 func TestCodecRowAllocs(t *testing.T) {
 	c := MustStruct[User]("user", "id")
 	u := seedUser()
-	var row Row
+	var row Values
 	allocs := testing.AllocsPerRun(200, func() { row = c.Row(&u) })
-	t.Logf("Codec[User].Row: %v allocations for %d columns", allocs, len(row))
-	// The map (header and one group) and one box per string or time.
-	if limit := float64(len(row) + 3); allocs > limit {
+	t.Logf("Codec[User].Row: %v allocations for %d columns", allocs, row.Len())
+	// The slice and one box per string or time.
+	if limit := float64(row.Len() + 1); allocs > limit {
 		t.Errorf("Codec[User].Row allocates %v times, want at most %v", allocs, limit)
 	}
 }
 
 func TestCodecConcurrent(t *testing.T) {
 	c := MustStruct[Rich]("rich", "id")
-	want := c.Row(ptr(richValue()))
+	want := c.Row(ptr(richValue())).Map()
 	done := make(chan Row)
 	for range 4 {
 		go func() {
 			v := richValue()
 			var r Row
 			for range 50 {
-				r = c.Row(&v)
-				if _, err := c.Compiled().Normalize(r); err != nil {
+				r = c.Row(&v).Map()
+				if _, err := normRow(c.Compiled(), r); err != nil {
 					r = nil
 					break
 				}
@@ -369,3 +373,47 @@ func TestCodecConcurrent(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// ptrMarshaler marshals itself through a pointer method only.
+type ptrMarshaler struct{ N int }
+
+func (p *ptrMarshaler) MarshalJSON() ([]byte, error) {
+	return []byte(`{"custom":` + strconv.Itoa(p.N) + `}`), nil
+}
+
+// TestCodecJSONColumnsAsEncodingJSON checks that a JSON column holds what
+// encoding/json writes for the field when it encodes the whole struct,
+// methods of pointer types included.
+func TestCodecJSONColumnsAsEncodingJSON(t *testing.T) {
+	type rec struct {
+		ID    int64           `json:"id"`
+		Ptr   ptrMarshaler    `json:"ptr" col:"ptr,json"`
+		PtrP  *ptrMarshaler   `json:"ptrp" col:"ptrp,json"`
+		Slice []ptrMarshaler  `json:"slice" col:"slice,json"`
+		Big   big.Int         `json:"big" col:"big,json"`
+		Meta  map[string]any  `json:"meta" col:"meta,json"`
+		Any   any             `json:"any" col:"any,json"`
+		Arr   [2]ptrMarshaler `json:"arr" col:"arr,json"`
+	}
+	c := MustStruct[rec]("rec", "id")
+	v := rec{ID: 1, Ptr: ptrMarshaler{2}, PtrP: &ptrMarshaler{3}, Slice: []ptrMarshaler{{4}},
+		Meta: map[string]any{"k": 1}, Any: ptrMarshaler{5}, Arr: [2]ptrMarshaler{{6}, {7}}}
+	v.Big.SetString("123456789012345678901234567890", 10)
+	whole, err := json.Marshal(&v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(whole, &fields); err != nil {
+		t.Fatal(err)
+	}
+	got := c.Row(&v).Map()
+	for _, col := range []string{"ptr", "ptrp", "slice", "big", "meta", "any", "arr"} {
+		if diff := cmp.Diff(string(fields[col]), string(got[col].(json.RawMessage))); diff != "" {
+			t.Errorf("Codec.Row()[%q] differs from encoding/json (-json +row):\n%s", col, diff)
+		}
+	}
+	if want := `{"custom":2}`; string(got["ptr"].(json.RawMessage)) != want {
+		t.Errorf("Codec.Row()[ptr] = %s, want %s", got["ptr"], want)
+	}
+}

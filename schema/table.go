@@ -1,9 +1,10 @@
 package schema
 
-// Row is one record of a table: column name to value. Values given to
-// [Table.Normalize] may be of any type the column type accepts; rows it
-// returns hold the canonical Go type of each column type (see [Type]). A
-// nil value is NULL, allowed in every column but the primary key.
+// Row is one record of a table: column name to value. Its values may be
+// of any Go type the column type accepts (see [Compiled.Normalize], which
+// returns them by position in the canonical Go type of each column type,
+// and [Compiled.Map], which turns those back into a Row). A nil value is
+// NULL, allowed in every column but the primary key.
 type Row map[string]any
 
 // Column is a named, typed column.

@@ -8,8 +8,8 @@ import (
 // Type is the type of a column, as in the Fivetran Connector SDK.
 type Type uint8
 
-// The column types. Each has one canonical Go type that
-// [Table.Normalize] produces.
+// The column types. Each has one canonical Go type, which the Normalize
+// methods of [Compiled] produce.
 const (
 	String        Type = iota + 1 // string
 	Boolean                       // bool

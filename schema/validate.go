@@ -1,6 +1,9 @@
 package schema
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // reservedColumns are the system columns destinations add beside a
 // table's own columns (ops.SyncedColumn and ops.DeletedColumn; listed here
@@ -8,8 +11,8 @@ import "strings"
 // since some destinations fold the case of column names.
 var reservedColumns = [...]string{"_connector_synced", "_connector_deleted"}
 
-// Validate checks the table definition: a non-empty name; at least one
-// primary key column; non-empty, unique column names (compared exactly),
+// Validate checks the table definition: a non-empty name in valid UTF-8; at least one
+// primary key column; non-empty, unique column names in valid UTF-8 (compared exactly),
 // none of them a reserved system column (_connector_synced,
 // _connector_deleted, in any case); a valid type for every column; and
 // primary key names that are distinct, declared columns, none of type
@@ -38,6 +41,9 @@ func compile(t *Table) (*Compiled, error) {
 	if t.Name == "" {
 		return nil, invalidTable(t.Name, "table name is empty")
 	}
+	if !utf8.ValidString(t.Name) {
+		return nil, invalidTable(t.Name, "table name is not valid UTF-8")
+	}
 	if len(t.PrimaryKey) == 0 {
 		return nil, invalidTable(t.Name, "no primary key column")
 	}
@@ -55,6 +61,8 @@ func compile(t *Table) (*Compiled, error) {
 		switch {
 		case col.Name == "":
 			return nil, invalidTable(t.Name, "column %d has an empty name", i)
+		case !utf8.ValidString(col.Name):
+			return nil, invalidTable(t.Name, "column %q is not valid UTF-8", col.Name)
 		case !col.Type.Valid():
 			return nil, invalidTable(t.Name, "column %q has invalid type %v", col.Name, col.Type)
 		case isReserved(col.Name):

@@ -46,10 +46,11 @@ func (v Values) Len() int { return len(v.vals) }
 func (v Values) At(i int) any { return v.vals[i] }
 
 // Map returns the values as a Row keyed by column name, every column
-// present (nil for NULL). It shares []byte and json.RawMessage values
-// with v.
+// present (nil for NULL); nil for the zero Values and for those of a nil
+// pointer, which hold no values. It shares []byte and json.RawMessage
+// values with v.
 func (v Values) Map() Row {
-	if v.table == nil {
+	if v.table == nil || v.vals == nil {
 		return nil
 	}
 	row := make(Row, len(v.vals))

@@ -42,7 +42,7 @@ import (
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/ops/sqldest"
-	"github.com/connectkit/connector/paginate/httpsource"
+	"github.com/connectkit/connector/rest"
 	"github.com/connectkit/connector/state"
 )
 
@@ -94,6 +94,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-users, -changes and -concurrency must not be negative")
 	case c.outDir != "" && c.dbFile != "":
 		return c, errors.New("-out and -db: choose one destination")
+	case c.stateFile != "" && (c.outDir != "" || c.dbFile != ""):
+		return c, errors.New("-state is for the in-memory destination: -out and -db keep the state with the rows")
 	}
 	return c, nil
 }
@@ -120,7 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		baseURL = mock.URL
 	}
 	api := &API{
-		Client:      &httpsource.Client{Logger: logger},
+		Client:      &rest.Client{Logger: logger},
 		BaseURL:     baseURL,
 		PageSize:    cfg.pageSize,
 		Concurrency: cfg.concurrency,
@@ -150,7 +152,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	opts := connector.Options{Logger: logger, Progress: cfg.progress}
 	if cfg.stateFile != "" {
+		// The rows live in memory, the state in the file: the memory
+		// destination's own state is set aside.
 		opts.Store = state.NewFile(cfg.stateFile)
+		dest = rowsOnly{mem}
 	}
 
 	c := api.Connector()
@@ -214,7 +219,7 @@ func verify(stdout io.Writer, mock *mockapi.Server, mem *ops.Memory) error {
 		if checkUser(u) != nil {
 			continue
 		}
-		want[u.ID] = users.Row(&u)
+		want[u.ID] = users.Row(&u).Map()
 	}
 	got := make(map[string]map[string]any)
 	for k, row := range mem.Live("user") {
@@ -226,3 +231,7 @@ func verify(stdout io.Writer, mock *mockapi.Server, mem *ops.Memory) error {
 	fmt.Fprintf(stdout, "\nThe destination matches the source: %d live users.\n", len(got))
 	return nil
 }
+
+// rowsOnly is a destination whose state is kept elsewhere (Options.Store):
+// it hides the state of the destination it wraps.
+type rowsOnly struct{ ops.Destination }

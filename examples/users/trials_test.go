@@ -18,9 +18,8 @@ import (
 	"github.com/connectkit/connector"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
-	"github.com/connectkit/connector/paginate/httpsource"
+	"github.com/connectkit/connector/rest"
 	"github.com/connectkit/connector/schema"
-	"github.com/connectkit/connector/state"
 )
 
 // The trials run the users connector many times against the mock API with
@@ -64,9 +63,9 @@ func (h *hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func trialAPI(mock *mockapi.Server, rnd *rand.Rand, strategy string, hook *hookTransport) *API {
 	hook.base = mock.Client().Transport
 	return &API{
-		Client: &httpsource.Client{
+		Client: &rest.Client{
 			HTTP:   &http.Client{Transport: hook},
-			Retry:  httpsource.RetryPolicy{MaxAttempts: 12, Base: time.Millisecond, Max: 4 * time.Millisecond, MaxRetryAfter: 4 * time.Millisecond},
+			Retry:  rest.RetryPolicy{MaxAttempts: 12, Base: time.Millisecond, Max: 4 * time.Millisecond, MaxRetryAfter: 4 * time.Millisecond},
 			Logger: quietLogger,
 		},
 		BaseURL:     mock.URL,
@@ -85,7 +84,7 @@ func diffRows(mock *mockapi.Server, live map[string]schema.Row) (lost, stale int
 	want := make(map[string]schema.Row)
 	for _, mu := range mock.Users() {
 		if u := User(mu); checkUser(u) == nil {
-			want[u.ID] = users.Row(&u)
+			want[u.ID] = users.Row(&u).Map()
 		}
 	}
 	for id, row := range want {
@@ -155,32 +154,19 @@ func TestTrialsFaults(t *testing.T) {
 		n, requests, faults, failedRuns, lostRows)
 }
 
-// failingDest fails its failAt-th row operation, as a destination whose
-// disk or connection fails mid-write.
+// failingDest fails the batch that holds its failAt-th row operation,
+// as a destination whose disk or connection fails mid-write.
 type failingDest struct {
-	ops.Destination
+	ops.StateLoader
 	n, failAt atomic.Int64
 }
 
-func (f *failingDest) fail() error {
-	if f.n.Add(1) == f.failAt.Load() {
+func (f *failingDest) Write(ctx context.Context, batch []ops.Op) error {
+	n := f.n.Add(int64(len(batch)))
+	if at := f.failAt.Load(); at > n-int64(len(batch)) && at <= n {
 		return errors.New("injected destination failure")
 	}
-	return nil
-}
-
-func (f *failingDest) Upsert(ctx context.Context, table string, row schema.Row) error {
-	if err := f.fail(); err != nil {
-		return err
-	}
-	return f.Destination.Upsert(ctx, table, row)
-}
-
-func (f *failingDest) Delete(ctx context.Context, table string, keys schema.Row) error {
-	if err := f.fail(); err != nil {
-		return err
-	}
-	return f.Destination.Delete(ctx, table, keys)
+	return f.StateLoader.Write(ctx, batch)
 }
 
 func TestTrialsCrashAndResume(t *testing.T) {
@@ -203,7 +189,6 @@ func TestTrialsCrashAndResume(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var dir string
 		var dest ops.Destination
-		var store state.Store
 		mem := ops.NewMemory()
 		dest = mem
 		switch kind {
@@ -223,7 +208,7 @@ func TestTrialsCrashAndResume(t *testing.T) {
 				return nil
 			}
 		case "destination failure":
-			dest = &failingDest{Destination: mem}
+			dest = &failingDest{StateLoader: mem}
 			dest.(*failingDest).failAt.Store(crashAt * int64(api.PageSize) / 2)
 		case "directory destination crash":
 			dir = filepath.Join(t.TempDir(), "out")
@@ -231,13 +216,11 @@ func TestTrialsCrashAndResume(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fd := &failingDest{Destination: d}
+			fd := &failingDest{StateLoader: d}
 			fd.failAt.Store(crashAt * int64(api.PageSize) / 2)
-			dest, store = fd, d
+			dest = fd
 		}
-		o := runOpts()
-		o.Store = store
-		_, err := c.Run(ctx, dest, o)
+		_, err := c.Run(ctx, dest, runOpts())
 		cancel()
 		if err != nil {
 			crashed++

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/connectkit/connector"
 	"github.com/connectkit/connector/paginate"
-	"github.com/connectkit/connector/paginate/httpsource"
+	"github.com/connectkit/connector/rest"
 	"github.com/connectkit/connector/schema"
 	"github.com/connectkit/connector/state"
 )
@@ -35,86 +35,62 @@ var users = schema.MustStruct[User]("user", "id")
 
 // API reads users from the users API: GET /users (offset) or
 // GET /users/keyset (keyset), filtered by updated_since and
-// updated_before, tombstones included.
+// updated_before, tombstones included. Both endpoints are declared, not
+// hand-written: see Sources.
 type API struct {
-	Client      *httpsource.Client
+	Client      *rest.Client
 	BaseURL     string
 	PageSize    int
 	Concurrency int          // pages in flight
 	Strategy    string       // "offset" or "keyset"
 	Logger      *slog.Logger // paging warnings; nil means slog.Default()
+
+	once sync.Once
+	src  *rest.Source[User]
+	err  error
 }
 
-// offsetPage is the body of GET /users.
-type offsetPage struct {
-	Data    []User `json:"data"`
-	Total   int64  `json:"total"`
-	HasMore bool   `json:"has_more"`
-}
-
-// keysetPage is the body of GET /users/keyset.
-type keysetPage struct {
-	Data    []User `json:"data"`
-	HasMore bool   `json:"has_more"`
+// source returns the declared endpoint of the API's strategy.
+func (a *API) source() (*rest.Source[User], error) {
+	a.once.Do(func() {
+		e := rest.Endpoint{
+			Client: a.Client, BaseURL: a.BaseURL,
+			Query:   url.Values{"include_deleted": {"true"}},
+			Records: "data", HasMore: "has_more",
+			PageSize: a.PageSize,
+		}
+		if a.Strategy == "keyset" {
+			// after=<updatedAt>,<id> of the last user of a page.
+			e.Path, e.Paging = "/users/keyset", rest.KeysetPaging{Param: "after", Field: "updatedAt", Tie: "id"}
+		} else {
+			e.Path, e.Paging, e.Total = "/users", rest.OffsetPaging{}, "total"
+		}
+		a.src, a.err = rest.NewSource[User](e)
+	})
+	return a.src, a.err
 }
 
 // Pages returns a Paginator over the users updated in w, in
 // (updatedAt, id) order.
 func (a *API) Pages(w connector.Window) *paginate.Paginator[User] {
-	filters := url.Values{"include_deleted": {"true"}}
+	opts := func(o *paginate.Options) {
+		o.Concurrency = a.Concurrency
+		o.Logger = a.Logger
+	}
+	src, err := a.source()
+	if err != nil {
+		return paginate.New(paginate.SourceFunc[User](func(context.Context, paginate.Cursor) (paginate.Page[User], error) {
+			return paginate.Page[User]{}, err
+		}), paginate.Offset(a.PageSize))
+	}
+	filters := url.Values{}
 	if !w.Since.IsZero() {
 		filters.Set("updated_since", w.Since.UTC().Format(time.RFC3339Nano))
 	}
 	if !w.Until.IsZero() {
 		filters.Set("updated_before", w.Until.UTC().Format(time.RFC3339Nano))
 	}
-	opts := func(o *paginate.Options) {
-		o.Concurrency = a.Concurrency
-		o.Logger = a.Logger
-	}
-	if a.Strategy == "keyset" {
-		src := paginate.SourceFunc[User](func(ctx context.Context, c paginate.Cursor) (paginate.Page[User], error) {
-			q := clone(filters)
-			q.Set("limit", strconv.Itoa(c.Limit))
-			if c.Key != "" {
-				q.Set("after", c.Key)
-			}
-			var body keysetPage
-			if _, err := a.Client.GetJSON(ctx, a.BaseURL+"/users/keyset?"+q.Encode(), &body); err != nil {
-				return paginate.Page[User]{}, err
-			}
-			return paginate.Page[User]{Items: body.Data, HasMore: paginate.FlagOf(body.HasMore)}, nil
-		})
-		return paginate.New(src, paginate.Keyset(a.PageSize, userKey), opts)
-	}
-	src := paginate.SourceFunc[User](func(ctx context.Context, c paginate.Cursor) (paginate.Page[User], error) {
-		q := clone(filters)
-		q.Set("offset", strconv.FormatInt(c.Offset, 10))
-		q.Set("limit", strconv.Itoa(c.Limit))
-		var body offsetPage
-		if _, err := a.Client.GetJSON(ctx, a.BaseURL+"/users?"+q.Encode(), &body); err != nil {
-			return paginate.Page[User]{}, err
-		}
-		return paginate.Page[User]{Items: body.Data, Total: body.Total, HasMore: paginate.FlagOf(body.HasMore)}, nil
-	})
-	return paginate.New(src, paginate.Offset(a.PageSize), opts)
-}
-
-// userKey is the API's keyset position: "<updatedAt RFC 3339>,<id>", or
-// "" for a record without updatedAt, which cannot be paged after.
-func userKey(u User) string {
-	if u.UpdatedAt.IsZero() || u.ID == "" {
-		return ""
-	}
-	return u.UpdatedAt.UTC().Format(time.RFC3339Nano) + "," + u.ID
-}
-
-func clone(v url.Values) url.Values {
-	out := make(url.Values, len(v)+2)
-	for k, vs := range v {
-		out[k] = vs
-	}
-	return out
+	return src.With(filters).Paginator(opts)
 }
 
 // checkUser rejects records the table cannot take: every user needs an id
@@ -132,26 +108,36 @@ func checkUser(u User) error {
 	return nil
 }
 
-// SyncUsers syncs the user table incrementally on (updatedAt, id): users
-// changed since the last checkpoint are upserted, deleted ones are marked
-// deleted, and the state is checkpointed after every page.
-func (a *API) SyncUsers(ctx context.Context, s *connector.Sync) error {
+// userMark is a user's position in the incremental order: (updatedAt,
+// id).
+func userMark(u User) state.Mark {
+	return state.Mark{Cursor: state.Time(u.UpdatedAt), ID: state.String(u.ID)}
+}
+
+// writeUser writes one user: an upsert, or a delete for a tombstone.
+func writeUser(ctx context.Context, w *connector.Writer, u User) error {
+	if u.Deleted {
+		return w.Delete(ctx, "user", schema.Row{"id": u.ID})
+	}
+	return w.Upsert(ctx, "user", users.Row(&u))
+}
+
+// Stream is the user table's stream: incremental on (updatedAt, id), a
+// checkpoint after every page, users changed since the last checkpoint
+// upserted and deleted ones marked deleted.
+func (a *API) Stream() connector.Incremental[User] {
 	return connector.Incremental[User]{
 		Pages: a.Pages,
-		Key:   func(u User) state.Mark { return state.Mark{UpdatedAt: u.UpdatedAt, ID: u.ID} },
+		Key:   userMark,
 		Check: checkUser,
-	}.Sync(ctx, s, func(ctx context.Context, u User) error {
-		if u.Deleted {
-			return s.Delete(ctx, schema.Row{"id": u.ID})
-		}
-		return s.Upsert(ctx, users.Row(&u))
-	})
+		Emit:  writeUser,
+	}
 }
 
 // Connector returns the users connector: one table, "user".
 func (a *API) Connector() *connector.Connector {
 	return &connector.Connector{
 		Name:   "users",
-		Tables: []connector.Table{{Table: users.Table(), Sync: a.SyncUsers}},
+		Tables: []connector.Table{{Table: users.Table(), Stream: a.Stream()}},
 	}
 }

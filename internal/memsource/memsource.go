@@ -21,7 +21,8 @@ type Source[T any] struct {
 	Kind  paginate.Kind
 	// First is the number of the first page, for KindPageNumber.
 	First int64
-	// Key returns an item's keyset key; Items must be sorted by it.
+	// Key returns an item's keyset key; Items must be sorted by it. Each
+	// page reports the key of its last item in Page.Key.
 	Key func(T) string
 	// Cap is the largest page the source serves, whatever the limit
 	// asked; 0 means no cap.
@@ -91,6 +92,9 @@ func (s *Source[T]) Fetch(ctx context.Context, c paginate.Cursor) (paginate.Page
 	pg := paginate.Page[T]{Items: append([]T(nil), s.Items[start:end]...)}
 	if s.Kind == paginate.KindToken && end < len(s.Items) {
 		pg.Next = "pos-" + strconv.Itoa(end)
+	}
+	if s.Kind == paginate.KindKeyset && end > start {
+		pg.Key = s.Key(s.Items[end-1])
 	}
 	if s.Total {
 		pg.Total = int64(len(s.Items))

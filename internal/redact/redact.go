@@ -3,7 +3,6 @@
 package redact
 
 import (
-	"net/url"
 	"strings"
 	"unicode"
 )
@@ -91,40 +90,83 @@ func Value(name, v string) string {
 
 // URL returns s with the password of its user info and the values of its
 // secret-looking query parameters replaced by [Mask]. The order of the
-// parameters is kept. A string that does not parse as a URL is returned
-// unchanged.
+// parameters and every other byte are kept. It parses s by hand, without
+// net/url, so that packages without a transport (paginate) can use it,
+// and so that a string net/url refuses (a malformed escape) is redacted
+// all the same.
 func URL(s string) string {
 	if !strings.ContainsAny(s, "?@") {
 		return s
 	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
+	out := s
+	// User info: scheme://user:password@host/...
+	if i := strings.Index(out, "://"); i >= 0 {
+		rest := out[i+3:]
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+			if c := strings.IndexByte(rest[:at], ':'); c >= 0 {
+				out = out[:i+3] + rest[:c+1] + Mask + rest[at:]
+			}
+		}
 	}
+	q := strings.IndexByte(out, '?')
+	if q < 0 {
+		return out
+	}
+	query, frag := out[q+1:], ""
+	if h := strings.IndexByte(query, '#'); h >= 0 {
+		query, frag = query[:h], query[h:]
+	}
+	parts := strings.Split(query, "&")
 	changed := false
-	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), Mask)
+	for i, p := range parts {
+		k, _, found := strings.Cut(p, "=")
+		name := unescape(k)
+		if found && IsSecret(name) {
+			parts[i] = k + "=" + Mask
 			changed = true
 		}
 	}
-	if u.RawQuery != "" {
-		parts := strings.Split(u.RawQuery, "&")
-		for i, p := range parts {
-			k, _, found := strings.Cut(p, "=")
-			name, err := url.QueryUnescape(k)
-			if err != nil {
-				name = k
-			}
-			if found && IsSecret(name) {
-				parts[i] = k + "=" + Mask
-				changed = true
-			}
-		}
-		u.RawQuery = strings.Join(parts, "&")
-	}
 	if !changed {
+		return out
+	}
+	return out[:q+1] + strings.Join(parts, "&") + frag
+}
+
+// unescape decodes the %XX escapes and '+' of a query name, leaving a
+// malformed escape as it is.
+func unescape(s string) string {
+	if !strings.ContainsAny(s, "%+") {
 		return s
 	}
-	return u.String()
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '+':
+			b = append(b, ' ')
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }

@@ -57,11 +57,26 @@ func TestURL(t *testing.T) {
 		{"https://example.com/x?page_token=abc", "https://example.com/x?page_token=abc"},
 		{"https://example.com/x?access%5Ftoken=abc", "https://example.com/x?access%5Ftoken=REDACTED"},
 		{"opaque-token", "opaque-token"},
-		{"%zz?key=1", "%zz?key=1"},
+		{"%zz?key=1", "%zz?key=REDACTED"}, // net/url refuses it; redacted all the same
+		{"https://x/y?q=100%&token=abc#frag", "https://x/y?q=100%&token=REDACTED#frag"},
+		{"https://bob:pw@x/a@b?c=1", "https://bob:REDACTED@x/a@b?c=1"},
+		{"https://x/y?$expand=a(b;c)&api%5Fkey=k", "https://x/y?$expand=a(b;c)&api%5Fkey=REDACTED"},
 	}
 	for _, tt := range tests {
 		if got := URL(tt.in); got != tt.want {
 			t.Errorf("URL(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// The one list of secret names, checked on the names real APIs use.
+func TestIsSecretAPINames(t *testing.T) {
+	for _, name := range []string{"hapikey", "x-api-key", "client_secret", "refresh_token", "X-Shopify-Access-Token", "apiKey"} {
+		if !IsSecret(name) {
+			t.Errorf("IsSecret(%q) = false, want true", name)
+		}
+	}
+	if got := URL("https://api.hubapi.com/crm/v3/objects?hapikey=s3cret&after=5"); got != "https://api.hubapi.com/crm/v3/objects?hapikey=REDACTED&after=5" {
+		t.Errorf("URL(hapikey) = %q, want the key redacted", got)
 	}
 }

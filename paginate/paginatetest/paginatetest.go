@@ -9,7 +9,10 @@
 //     concurrent fetching;
 //   - resuming from the Cursor after every page, round-tripped through
 //     JSON, yields exactly the rest;
+//   - resuming with [paginate.Paginator.From] does the same;
 //   - nothing is fetched when a Paginator is built;
+//   - a cursor of another strategy is refused with paginate.ErrBadCursor
+//     before anything is fetched;
 //   - breaking out of the loop stops fetching and leaves no goroutine;
 //   - cancelling the context ends the run with the context's error;
 //   - an error from the Source is yielded once, after the items before it;
@@ -126,7 +129,7 @@ type group struct {
 
 // groups lists the checks, grouped by page size.
 func (c *checker[T]) groups() []group {
-	gs := []group{{"Construction", []check{{"NothingFetched", c.construction}}}}
+	gs := []group{{"Construction", []check{{"NothingFetched", c.construction}, {"ForeignCursor", c.foreignCursor}}}}
 	for _, size := range c.sizes() {
 		st := c.s
 		name := "DefaultPageSize"
@@ -217,6 +220,29 @@ func (c *checker[T]) construction(t reporter) {
 	}
 }
 
+func (c *checker[T]) foreignCursor(t reporter) {
+	foreign := map[paginate.Kind]paginate.Cursor{
+		paginate.KindOffset:     {Token: "https://example.com/items?page=2"},
+		paginate.KindPageNumber: {Key: "k"},
+		paginate.KindToken:      {Offset: 40},
+		paginate.KindKeyset:     {Page: 3},
+	}
+	start := foreign[c.s.Kind()]
+	w := &counting[T]{src: c.src}
+	var errs []error
+	for _, err := range paginate.New[T](w, c.s, paginate.StartAt(start)).All(context.Background()) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], paginate.ErrBadCursor) {
+		t.Errorf("All() with %v from the foreign cursor %v: errors %v, want one paginate.ErrBadCursor", c.s, start, errs)
+	}
+	if n := w.n.Load(); n != 0 {
+		t.Errorf("All() with %v from the foreign cursor %v fetched %d pages, want 0", c.s, start, n)
+	}
+}
+
 func (c *checker[T]) items(t reporter, s paginate.Strategy, conc int) {
 	got, err := drain(paginate.New(c.src, s, paginate.WithConcurrency(conc)).All(context.Background()))
 	if err != nil {
@@ -284,6 +310,13 @@ func (c *checker[T]) resume(t reporter, s paginate.Strategy) {
 		}
 		if d := c.diff(c.want[seen:], rest); d != "" {
 			t.Errorf("resume with %v from %s after page %d: items mismatch (-want +got):\n%s", s, b, pages, d)
+		}
+		rest, err = drain(paginate.New(c.src, s).From(cur).All(context.Background()))
+		if err != nil {
+			t.Fatalf("From(%s) with %v after page %d: error %v", b, s, pages, err)
+		}
+		if d := c.diff(c.want[seen:], rest); d != "" {
+			t.Errorf("From(%s) with %v after page %d: items mismatch (-want +got):\n%s", b, s, pages, d)
 		}
 	}
 }

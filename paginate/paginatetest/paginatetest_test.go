@@ -24,7 +24,7 @@ func TestEveryStrategy(t *testing.T) {
 		{"PageNumberFrom0", &memsource.Source[int]{Items: items, Kind: paginate.KindPageNumber, HasMore: true}, paginate.PageNumber(0, 5)},
 		{"Token", &memsource.Source[int]{Items: items, Kind: paginate.KindToken}, paginate.Token().WithLimit(5)},
 		{"TokenServerDefaultSize", &memsource.Source[int]{Items: items, Kind: paginate.KindToken, Default: 4}, paginate.Token()},
-		{"Keyset", &memsource.Source[int]{Items: items, Kind: paginate.KindKeyset, Key: memsource.IntKey}, paginate.Keyset(5, memsource.IntKey)},
+		{"Keyset", &memsource.Source[int]{Items: items, Kind: paginate.KindKeyset, Key: memsource.IntKey}, paginate.Keyset(5)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,7 +35,7 @@ func TestEveryStrategy(t *testing.T) {
 
 func TestEmptyCollection(t *testing.T) {
 	paginatetest.Run(t, &memsource.Source[int]{Kind: paginate.KindOffset}, paginate.Offset(5), nil)
-	paginatetest.Run(t, &memsource.Source[int]{Kind: paginate.KindKeyset, Key: memsource.IntKey}, paginate.Keyset(5, memsource.IntKey), nil)
+	paginatetest.Run(t, &memsource.Source[int]{Kind: paginate.KindKeyset, Key: memsource.IntKey}, paginate.Keyset(5), nil)
 }
 
 // The suite must catch a Source that breaks the contract.

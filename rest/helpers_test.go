@@ -1,4 +1,4 @@
-package httpsource
+package rest
 
 import (
 	"bytes"

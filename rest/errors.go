@@ -1,4 +1,4 @@
-package httpsource
+package rest
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Sentinel errors. They are always returned wrapped, in an error that says
@@ -59,9 +62,9 @@ type StatusError struct {
 }
 
 // Error returns a message such as
-// "httpsource: GET https://api.example.com/users?api_key=REDACTED: 404 Not Found: {"error":"no such thing"}".
+// "rest: GET https://api.example.com/users?api_key=REDACTED: 404 Not Found: {"error":"no such thing"}".
 func (e *StatusError) Error() string {
-	return "httpsource: " + e.Method + " " + e.URL + ": " + e.short()
+	return "rest: " + e.Method + " " + e.URL + ": " + e.short()
 }
 
 // short is the message without the request.
@@ -77,21 +80,23 @@ func (e *StatusError) short() string {
 }
 
 // DecodeError reports a 2xx body that does not decode into the value given
-// to [Client.GetJSON]: either malformed JSON (errors.Is(err, [ErrMalformed]))
-// or JSON whose types do not fit (errors.As(err, &typeErr) with a
-// *json.UnmarshalTypeError).
+// to [Client.GetJSON] or into the records of a [Source]: either malformed
+// JSON (errors.Is(err, [ErrMalformed])) or JSON whose types do not fit
+// (errors.As(err, &typeErr) with a *json.UnmarshalTypeError from
+// [Client.GetJSON], a *json.SemanticError of
+// github.com/go-json-experiment/json from a Source).
 type DecodeError struct {
 	// URL is the request URL with its secrets redacted.
 	URL string
-	// Err is the error of encoding/json.
+	// Err is the error of the decoder.
 	Err error
 	// Excerpt is the part of the body around the error (valid UTF-8).
 	Excerpt string
 }
 
 // Error returns a message such as
-// `httpsource: GET https://x/users: decoding JSON body: unexpected end of JSON input near "[{\"id\":1"`.
-func (e *DecodeError) Error() string { return "httpsource: GET " + e.URL + ": " + e.short() }
+// `rest: GET https://x/users: decoding JSON body: unexpected end of JSON input near "[{\"id\":1"`.
+func (e *DecodeError) Error() string { return "rest: GET " + e.URL + ": " + e.short() }
 
 func (e *DecodeError) short() string {
 	s := "decoding JSON body"
@@ -115,18 +120,25 @@ func (e *DecodeError) Is(target error) bool { return target == ErrMalformed && i
 // input rather than a type mismatch.
 func isSyntaxError(err error) bool {
 	var se *json.SyntaxError
-	return errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF)
+	var te *jsontext.SyntacticError
+	return errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // errorOffset returns the byte offset encoding/json reported, or 0.
 func errorOffset(err error) int64 {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
+	var sy *jsontext.SyntacticError
+	var sm *jsonv2.SemanticError
 	switch {
 	case errors.As(err, &se):
 		return se.Offset
 	case errors.As(err, &te):
 		return te.Offset
+	case errors.As(err, &sy):
+		return sy.ByteOffset
+	case errors.As(err, &sm):
+		return sm.ByteOffset
 	}
 	return 0
 }
@@ -142,7 +154,7 @@ type attemptError struct {
 
 func (e *attemptError) Error() string {
 	var b strings.Builder
-	b.WriteString("httpsource: GET ")
+	b.WriteString("rest: GET ")
 	b.WriteString(e.url)
 	b.WriteString(": ")
 	if e.attempt > 1 || e.exhausted {

@@ -1,4 +1,4 @@
-package httpsource
+package rest
 
 import (
 	"context"
@@ -21,7 +21,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/connectkit/connector/mockapi"
-	"github.com/connectkit/connector/paginate"
 )
 
 // serve starts a server running steps in order (see script), closed when
@@ -525,8 +524,8 @@ func TestRedaction(t *testing.T) {
 					t.Errorf("GetJSON(%s): %s %q shows a secret", tt.name, what, text)
 				}
 			}
-			if !strings.HasPrefix(err.Error(), "httpsource: GET ") {
-				t.Errorf("GetJSON(%s) = %q, want it to start with %q", tt.name, err, "httpsource: GET ")
+			if !strings.HasPrefix(err.Error(), "rest: GET ") {
+				t.Errorf("GetJSON(%s) = %q, want it to start with %q", tt.name, err, "rest: GET ")
 			}
 		})
 	}
@@ -655,7 +654,7 @@ func TestResponse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next, err := paginate.NextLink(resp.Header, resp.URL)
+	next, err := NextLink(resp.Header, resp.URL)
 	if want := srv.URL + "/v2/items?page=3"; err != nil || next != want {
 		t.Errorf("NextLink(GetJSON(/old)) = %q, %v; want %q", next, err, want)
 	}
@@ -706,15 +705,15 @@ func TestErrorMessages(t *testing.T) {
 		want  string // with URL for the server URL
 	}{
 		{"404", []http.HandlerFunc{reply(404, "\n {\"error\":\"no such thing\"}\n")},
-			`httpsource: GET URL/users?api_key=REDACTED: 404 Not Found: {"error":"no such thing"}`},
+			`rest: GET URL/users?api_key=REDACTED: 404 Not Found: {"error":"no such thing"}`},
 		{"404 after a 503", []http.HandlerFunc{reply(503, ""), reply(404, "gone")},
-			`httpsource: GET URL/users?api_key=REDACTED: attempt 2 of 3: 404 Not Found: gone`},
+			`rest: GET URL/users?api_key=REDACTED: attempt 2 of 3: 404 Not Found: gone`},
 		{"exhausted", []http.HandlerFunc{reply(503, "down")},
-			`httpsource: GET URL/users?api_key=REDACTED: attempt 3 of 3, retries exhausted: 503 Service Unavailable: down`},
+			`rest: GET URL/users?api_key=REDACTED: attempt 3 of 3, retries exhausted: 503 Service Unavailable: down`},
 		{"unknown status", []http.HandlerFunc{reply(499, "")},
-			`httpsource: GET URL/users?api_key=REDACTED: 499`},
+			`rest: GET URL/users?api_key=REDACTED: 499`},
 		{"malformed", []http.HandlerFunc{reply(200, `[1,2`)},
-			`httpsource: GET URL/users?api_key=REDACTED: attempt 3 of 3, retries exhausted: decoding JSON body: unexpected end of JSON input near "[1,2"`},
+			`rest: GET URL/users?api_key=REDACTED: attempt 3 of 3, retries exhausted: decoding JSON body: unexpected end of JSON input near "[1,2"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -886,7 +885,7 @@ func TestDecodeError(t *testing.T) {
 		if got := errors.Is(tt.err, ErrMalformed); got != tt.wantMalformed {
 			t.Errorf("errors.Is(%v, ErrMalformed) = %t, want %t", tt.err, got, tt.wantMalformed)
 		}
-		if !strings.HasPrefix(tt.err.Error(), "httpsource: GET u: decoding JSON body") {
+		if !strings.HasPrefix(tt.err.Error(), "rest: GET u: decoding JSON body") {
 			t.Errorf("DecodeError.Error() = %q, want the request and what failed", tt.err.Error())
 		}
 	}

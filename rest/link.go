@@ -1,4 +1,4 @@
-package paginate
+package rest
 
 import (
 	"fmt"
@@ -43,18 +43,16 @@ func ParseLinks(h http.Header) []Link {
 
 // NextLink returns the absolute URL of the rel="next" link in h, resolved
 // against the URL of the request that produced the response, or "" when
-// there is none. It is what a [Token] Source puts in [Page.Next].
+// there is none. The raw query of the link is kept byte for byte. A link
+// that cannot be requested is an error wrapping [ErrBadURL].
 func NextLink(h http.Header, request *url.URL) (string, error) {
 	for _, l := range ParseLinks(h) {
 		if !l.HasRel("next") {
 			continue
 		}
-		u, err := url.Parse(l.URL)
+		u, err := resolveNext(l.URL, request)
 		if err != nil {
-			return "", fmt.Errorf("paginate: parsing next link %q: %w", l.URL, err)
-		}
-		if request != nil {
-			u = request.ResolveReference(u)
+			return "", fmt.Errorf("rest: Link rel=next: %w", err)
 		}
 		return u.String(), nil
 	}

@@ -1,4 +1,4 @@
-package paginate_test
+package rest_test
 
 import (
 	"net/http"
@@ -7,19 +7,19 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/connectkit/connector/paginate"
+	"github.com/connectkit/connector/rest"
 )
 
 func TestParseLinks(t *testing.T) {
 	tests := []struct {
 		name   string
 		values []string
-		want   []paginate.Link
+		want   []rest.Link
 	}{
 		{
 			name:   "GitHub style, two links in one value",
 			values: []string{`<https://api.github.com/repos/x/y/issues?page=2>; rel="next", <https://api.github.com/repos/x/y/issues?page=5>; rel="last"`},
-			want: []paginate.Link{
+			want: []rest.Link{
 				{URL: "https://api.github.com/repos/x/y/issues?page=2", Rel: []string{"next"}},
 				{URL: "https://api.github.com/repos/x/y/issues?page=5", Rel: []string{"last"}},
 			},
@@ -27,7 +27,7 @@ func TestParseLinks(t *testing.T) {
 		{
 			name:   "links across several header values",
 			values: []string{`</a?p=1>; rel=prev`, `</a?p=3>; rel=next`},
-			want: []paginate.Link{
+			want: []rest.Link{
 				{URL: "/a?p=1", Rel: []string{"prev"}},
 				{URL: "/a?p=3", Rel: []string{"next"}},
 			},
@@ -35,12 +35,12 @@ func TestParseLinks(t *testing.T) {
 		{
 			name:   "rel list, unquoted and case-folded",
 			values: []string{`<https://x/p3>; REL="Next Last"`},
-			want:   []paginate.Link{{URL: "https://x/p3", Rel: []string{"next", "last"}}},
+			want:   []rest.Link{{URL: "https://x/p3", Rel: []string{"next", "last"}}},
 		},
 		{
 			name:   "quoted params with commas, semicolons and escapes",
 			values: []string{`<https://x/1>; title="a, b; \"c\""; rel=next, <https://x/2>; rel=last`},
-			want: []paginate.Link{
+			want: []rest.Link{
 				{URL: "https://x/1", Rel: []string{"next"}, Params: map[string]string{"title": `a, b; "c"`}},
 				{URL: "https://x/2", Rel: []string{"last"}},
 			},
@@ -48,22 +48,22 @@ func TestParseLinks(t *testing.T) {
 		{
 			name:   "URL with commas and semicolons inside the brackets",
 			values: []string{`<https://x/a;b?c=1,2>; rel="next"`},
-			want:   []paginate.Link{{URL: "https://x/a;b?c=1,2", Rel: []string{"next"}}},
+			want:   []rest.Link{{URL: "https://x/a;b?c=1,2", Rel: []string{"next"}}},
 		},
 		{
 			name:   "whitespace everywhere and a param without value",
 			values: []string{"  < https://x/1 >  ;  rel = \"next\" ; crossorigin ,"},
-			want:   []paginate.Link{{URL: "https://x/1", Rel: []string{"next"}, Params: map[string]string{"crossorigin": ""}}},
+			want:   []rest.Link{{URL: "https://x/1", Rel: []string{"next"}, Params: map[string]string{"crossorigin": ""}}},
 		},
 		{
 			name:   "first rel wins, as RFC 8288 says",
 			values: []string{`<https://x/1>; rel=next; rel=prev`},
-			want:   []paginate.Link{{URL: "https://x/1", Rel: []string{"next"}}},
+			want:   []rest.Link{{URL: "https://x/1", Rel: []string{"next"}}},
 		},
 		{
 			name:   "malformed elements are skipped",
 			values: []string{`garbage, <https://x/ok>; rel=next, <https://x/unterminated; rel=last`},
-			want:   []paginate.Link{{URL: "https://x/ok", Rel: []string{"next"}}},
+			want:   []rest.Link{{URL: "https://x/ok", Rel: []string{"next"}}},
 		},
 		{
 			name:   "no header",
@@ -77,7 +77,7 @@ func TestParseLinks(t *testing.T) {
 			for _, v := range tt.values {
 				h.Add("Link", v)
 			}
-			got := paginate.ParseLinks(h)
+			got := rest.ParseLinks(h)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("ParseLinks(%q) mismatch (-want +got):\n%s", tt.values, diff)
 			}
@@ -101,47 +101,14 @@ func TestNextLink(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := http.Header{"Link": {tt.value}}
-			got, err := paginate.NextLink(h, req)
+			got, err := rest.NextLink(h, req)
 			if err != nil || got != tt.want {
 				t.Errorf("NextLink(%q) = %q, %v; want %q", tt.value, got, err, tt.want)
 			}
 		})
 	}
-	if _, err := paginate.NextLink(http.Header{"Link": {"<http://[::1>; rel=next"}}, req); err == nil {
+	if _, err := rest.NextLink(http.Header{"Link": {"<http://[::1>; rel=next"}}, req); err == nil {
 		t.Errorf("NextLink(bad URL) error = nil, want an error")
-	}
-}
-
-func TestRequestURL(t *testing.T) {
-	params := url.Values{"limit": {"10"}, "updated_since": {"2024-01-01T00:00:00Z"}}
-	tests := []struct {
-		name  string
-		base  string
-		token string
-		want  string
-	}{
-		{"first page gets the params", "https://x/users", "", "https://x/users?limit=10&updated_since=2024-01-01T00%3A00%3A00Z"},
-		{"next URL already carries them: nothing doubled", "https://x/users",
-			"https://x/users?cursor=c2&limit=10&updated_since=2024-01-01T00%3A00%3A00Z",
-			"https://x/users?cursor=c2&limit=10&updated_since=2024-01-01T00%3A00%3A00Z"},
-		{"the server's values win", "https://x/users", "https://x/users?cursor=c2&limit=50",
-			"https://x/users?cursor=c2&limit=50&updated_since=2024-01-01T00%3A00%3A00Z"},
-		{"relative next URL", "https://x/v1/users?limit=10", "/v1/users?cursor=c3&limit=10&updated_since=x",
-			"https://x/v1/users?cursor=c3&limit=10&updated_since=x"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := paginate.RequestURL(tt.base, paginate.Cursor{Token: tt.token}, params)
-			if err != nil || got != tt.want {
-				t.Errorf("RequestURL(%q, %q) = %q, %v; want %q", tt.base, tt.token, got, err, tt.want)
-			}
-			u, _ := url.Parse(got)
-			for k, v := range u.Query() {
-				if len(v) > 1 {
-					t.Errorf("RequestURL(%q, %q) repeats %s: %v", tt.base, tt.token, k, v)
-				}
-			}
-		})
 	}
 }
 
@@ -154,7 +121,7 @@ func FuzzParseLinks(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		links := paginate.ParseLinks(http.Header{"Link": {v}})
+		links := rest.ParseLinks(http.Header{"Link": {v}})
 		for _, l := range links {
 			for _, r := range l.Rel {
 				if r == "" {
@@ -162,6 +129,6 @@ func FuzzParseLinks(f *testing.F) {
 				}
 			}
 		}
-		_, _ = paginate.NextLink(http.Header{"Link": {v}}, nil)
+		_, _ = rest.NextLink(http.Header{"Link": {v}}, nil)
 	})
 }
