@@ -721,6 +721,27 @@ func (d *Dir) Close() error {
 	return nil
 }
 
+// Abandon releases the directory as a killed process would: it closes
+// the files and releases the lock without flushing the buffered
+// operations or writing anything, and d is closed. It is for tests that
+// simulate a crash in process, so that the directory can be opened again
+// (and checked, with [ReadDir] or [OpenDir]) while d is not closed
+// properly. Abandoning a closed Dir does nothing.
+func (d *Dir) Abandon() error {
+	d.ckMu.Lock()
+	defer d.ckMu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	if err := d.closeFiles(false); err != nil {
+		return fmt.Errorf("ops: abandoning %s: %w", d.path, err)
+	}
+	return nil
+}
+
 // closeFiles closes every file of d, flushing the logs first if flush
 // and no write failed, and releases the lock.
 func (d *Dir) closeFiles(flush bool) error {

@@ -58,7 +58,7 @@ func dirHarness(opts ops.DirOptions) opstest.Harness {
 			}
 			return snap.Rows(table), nil
 		},
-		Crash: func(d ops.Destination) error { return ops.Crash(d.(*ops.Dir)) },
+		Crash: func(d ops.Destination) error { return d.(*ops.Dir).Abandon() },
 	}
 }
 

@@ -32,7 +32,7 @@ func TestDirLocked(t *testing.T) {
 	readDir(t, path)
 	closeDir(t, d)
 	d = openDir(t, path, ops.DirOptions{}, items)
-	if err := ops.Crash(d); err != nil {
+	if err := d.Abandon(); err != nil {
 		t.Fatal(err)
 	}
 	// A crashed holder's lock goes with it.
