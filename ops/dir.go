@@ -659,17 +659,23 @@ func (d *Dir) appendJournal(line []byte) error {
 // held.
 func (d *Dir) compactJournal(line []byte) {
 	path := filepath.Join(d.path, journalFileName)
+	// Closed first: Windows cannot rename over an open file.
+	if err := d.journal.Close(); err != nil {
+		d.fail(fmt.Errorf("closing %s: %w", path, err))
+		return
+	}
+	d.journal = nil
+	size := int64(len(line))
 	if err := atomicfile.WriteFile(path, line, 0o600); err != nil {
 		d.log.Warn("ops: could not compact the checkpoint journal; it is intact", "path", path, "err", err)
-		return
+		size = d.journalSize
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		d.fail(fmt.Errorf("reopening %s: %w", path, err))
 		return
 	}
-	d.journal.Close()
-	d.journal, d.journalSize = f, int64(len(line))
+	d.journal, d.journalSize = f, size
 }
 
 // LoadState returns the state of the last checkpoint, or [state.New] if
