@@ -232,6 +232,7 @@ func TestTrialsCrashAndResume(t *testing.T) {
 		var live map[string]schema.Row
 		if dir != "" {
 			// The process died: nothing buffered survives. Reopen.
+			dest.(*failingDest).StateLoader.(*ops.Dir).Abandon()
 			d, err := ops.OpenDir(dir, ops.DirOptions{Logger: quietLogger})
 			if err != nil {
 				t.Fatalf("trial %d: reopening the directory: %v", trial, err)
