@@ -59,7 +59,8 @@ type Destination interface {
 type StateLoader interface {
 	Destination
 	// LoadState returns the state of the last checkpoint, or
-	// [state.New] when there is none. A stored state that cannot be read
+	// [state.New] when there is none. The runner calls it before
+	// Prepare. A stored state that cannot be read
 	// is an error wrapping [state.ErrCorrupt], and is never overwritten.
 	LoadState(ctx context.Context) (*state.State, error)
 }
