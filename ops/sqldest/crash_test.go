@@ -44,7 +44,7 @@ func pages() (page1, page2 []op) {
 // memoryAfter returns a Memory that received the pages.
 func memoryAfter(t *testing.T, seqs ...[]op) *ops.Memory {
 	m := ops.NewMemory()
-	if err := m.Prepare(context.Background(), []schema.Table{items, wide}); err != nil {
+	if err := prepare(context.Background(), m, []schema.Table{items, wide}); err != nil {
 		t.Fatal(err)
 	}
 	for _, seq := range seqs {
@@ -79,7 +79,7 @@ func atCheckpoint(t *testing.T, db *sqldest.DB, m *ops.Memory, st *state.State) 
 func resume(t *testing.T, path string, page1, page2 []op) {
 	t.Helper()
 	db := reopen(t, path, sqldest.Options{})
-	if err := db.Prepare(context.Background(), []schema.Table{items, wide}); err != nil {
+	if err := prepare(context.Background(), db, []schema.Table{items, wide}); err != nil {
 		t.Fatal(err)
 	}
 	atCheckpoint(t, db, memoryAfter(t, page1), page1[len(page1)-1].st)
@@ -90,7 +90,7 @@ func resume(t *testing.T, path string, page1, page2 []op) {
 // start opens a DB, declares the tables and applies page1.
 func start(t *testing.T, opts sqldest.Options, page1 []op) (*sqldest.DB, string) {
 	db, path := open(t, opts)
-	if err := db.Prepare(context.Background(), []schema.Table{items, wide}); err != nil {
+	if err := prepare(context.Background(), db, []schema.Table{items, wide}); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, db, page1)
@@ -138,7 +138,7 @@ func crashChild(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Prepare(context.Background(), []schema.Table{items, wide}); err != nil {
+	if err := prepare(context.Background(), db, []schema.Table{items, wide}); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, db, page1)
@@ -198,20 +198,8 @@ func TestFailureMidPage(t *testing.T) {
 	}
 }
 
-// apply1 runs one row operation.
-func apply1(ctx context.Context, d ops.Destination, o op) error {
-	switch o.kind {
-	case "upsert":
-		return d.Upsert(ctx, o.table, o.row)
-	case "update":
-		return d.Update(ctx, o.table, o.row)
-	case "delete":
-		return d.Delete(ctx, o.table, o.row)
-	case "truncate":
-		return d.Truncate(ctx, o.table)
-	}
-	return d.Checkpoint(ctx, o.st)
-}
+// apply1 runs one operation, a row operation in a Write of its own.
+func apply1(ctx context.Context, d ops.Destination, o op) error { return write1(ctx, d, o) }
 
 // TestPrepareStartsOver checks that after a rollback the next Prepare,
 // as a new run does, lets the DB write again from the stored state.
@@ -220,7 +208,7 @@ func TestPrepareStartsOver(t *testing.T) {
 	page1, page2 := pages()
 	db, _ := start(t, sqldest.Options{BatchSize: 1}, page1)
 	sqldest.SetTestHook(db, func(w string) error { return errors.New("disk on fire") })
-	if err := db.Upsert(ctx, "items", item(50, "x", 1)); err == nil {
+	if err := apply1(ctx, db, op{kind: "upsert", table: "items", row: item(50, "x", 1)}); err == nil {
 		t.Fatal("no error from the failing begin")
 	}
 	// A failure to begin loses nothing: the DB goes on.
@@ -230,14 +218,14 @@ func TestPrepareStartsOver(t *testing.T) {
 		}
 		return nil
 	})
-	if err := db.Upsert(ctx, "items", item(50, "x", 1)); err == nil || errors.Is(err, sqldest.ErrRolledBack) {
+	if err := apply1(ctx, db, op{kind: "upsert", table: "items", row: item(50, "x", 1)}); err == nil || errors.Is(err, sqldest.ErrRolledBack) {
 		t.Fatalf("Upsert = %v, want the failure itself", err)
 	}
 	if err := db.Checkpoint(ctx, mark("items", 9)); !errors.Is(err, sqldest.ErrRolledBack) {
 		t.Fatalf("Checkpoint after the failure = %v, want ErrRolledBack", err)
 	}
 	sqldest.SetTestHook(db, nil)
-	if err := db.Prepare(ctx, []schema.Table{items, wide}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{items, wide}); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, db, page2)
@@ -259,7 +247,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	big := schema.Row{"tenant": "big", "id": int64(1), "day": t0, "bin": make([]byte, 1<<16)}
-	err := db.Upsert(ctx, "wide", big)
+	err := apply1(ctx, db, op{kind: "upsert", table: "wide", row: big})
 	if err == nil || !strings.Contains(err.Error(), "full") {
 		t.Fatalf("Upsert of a big row into a full database = %v, want a full database", err)
 	}

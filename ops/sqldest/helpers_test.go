@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -96,43 +97,114 @@ func reopen(t testing.TB, path string, opts sqldest.Options) *sqldest.DB {
 
 // op is one operation of a sequence.
 type op struct {
-	kind  string // upsert, update, delete, truncate, checkpoint
+	kind  string // upsert, update, delete, truncate, delete_children, checkpoint
 	table string
 	row   schema.Row
 	st    *state.State // for checkpoint
 }
 
-// apply runs seq on d, giving each call its own copy of the row.
+// declared holds the tables each destination was last prepared with, by
+// the destination, so that apply normalizes rows as the runner does.
+var declared sync.Map // ops.Destination -> map[string]*schema.Compiled
+
+// prepare prepares d with tables and remembers them for apply.
+func prepare(ctx context.Context, d ops.Destination, tables []schema.Table) error {
+	if err := d.Prepare(ctx, tables); err != nil {
+		return err
+	}
+	m := make(map[string]*schema.Compiled)
+	if old, ok := declared.Load(d); ok {
+		maps.Copy(m, old.(map[string]*schema.Compiled))
+	}
+	for i := range tables {
+		c, err := tables[i].Compile()
+		if err != nil {
+			return err
+		}
+		m[c.Name()] = c
+	}
+	declared.Store(d, m)
+	return nil
+}
+
+var kinds = map[string]ops.Kind{
+	"upsert": ops.OpUpsert, "update": ops.OpUpdate, "delete": ops.OpDelete,
+	"truncate": ops.OpTruncate, "delete_children": ops.OpDeleteChildren,
+}
+
+// normalize returns o as the runner hands it to a destination prepared
+// with prepare.
+func normalize(d ops.Destination, o op) (ops.Op, error) {
+	k, ok := kinds[o.kind]
+	if !ok {
+		return ops.Op{}, fmt.Errorf("unknown op %q", o.kind)
+	}
+	var c *schema.Compiled
+	if m, ok := declared.Load(d); ok {
+		c = m.(map[string]*schema.Compiled)[o.table]
+	}
+	if c == nil {
+		// A table the destination does not know: only the name matters.
+		return ops.Op{Kind: k, Table: o.table, Row: []any{int64(1)}}, nil
+	}
+	var row schema.AnyRow
+	if o.row != nil {
+		row = maps.Clone(o.row)
+	}
+	return k.Normalize(c, row)
+}
+
+// write1 sends o, a row operation, in a Write of its own.
+func write1(ctx context.Context, d ops.Destination, o op) error {
+	if o.kind == "checkpoint" {
+		return d.Checkpoint(ctx, o.st)
+	}
+	opn, err := normalize(d, o)
+	if err != nil {
+		return err
+	}
+	return d.Write(ctx, []ops.Op{opn})
+}
+
+// apply runs seq on d: each run of row operations between checkpoints
+// in one Write, reusing the []Op slice as the runner does.
 func apply(t testing.TB, d ops.Destination, seq []op) {
 	t.Helper()
 	ctx := context.Background()
-	for i, o := range seq {
-		row := maps.Clone(o.row)
-		var err error
-		switch o.kind {
-		case "upsert":
-			err = d.Upsert(ctx, o.table, row)
-		case "update":
-			err = d.Update(ctx, o.table, row)
-		case "delete":
-			err = d.Delete(ctx, o.table, row)
-		case "truncate":
-			err = d.Truncate(ctx, o.table)
-		case "checkpoint":
-			err = d.Checkpoint(ctx, o.st)
-		default:
-			t.Fatalf("unknown op %q", o.kind)
+	var batch []ops.Op
+	flush := func() {
+		if len(batch) == 0 {
+			return
 		}
+		if err := d.Write(ctx, batch); err != nil {
+			t.Fatalf("Write of %d ops: %v", len(batch), err)
+		}
+		for i := range batch {
+			batch[i] = ops.Op{Table: "reused"}
+		}
+		batch = batch[:0]
+	}
+	for i, o := range seq {
+		if o.kind == "checkpoint" {
+			flush()
+			if err := d.Checkpoint(ctx, o.st); err != nil {
+				t.Fatalf("op %d (checkpoint): %v", i, err)
+			}
+			continue
+		}
+		opn, err := normalize(d, o)
 		if err != nil {
 			t.Fatalf("op %d (%s %s %v): %v", i, o.kind, o.table, o.row, err)
 		}
+		batch = append(batch, opn)
 	}
+	flush()
 }
 
 // mark returns a state whose table has a mark naming n.
 func mark(table string, n int) *state.State {
 	st := state.New()
-	st.Table(table).Mark = state.Mark{UpdatedAt: t0.Add(time.Duration(n) * time.Second), ID: fmt.Sprint(n)}
+	st.Table(table).Mark = state.Mark{Cursor: state.Time(t0.Add(time.Duration(n) * time.Second)), ID: state.Int(int64(n))}
 	return st
 }
 
@@ -156,10 +228,10 @@ func rows(t testing.TB, db *sqldest.DB, table string) []schema.Row {
 	return got
 }
 
-// load returns db.Load, failing the test on an error.
+// load returns db.LoadState, failing the test on an error.
 func load(t testing.TB, db *sqldest.DB) *state.State {
 	t.Helper()
-	st, err := db.Load(context.Background())
+	st, err := db.LoadState(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,8 +322,14 @@ func randomOps(r *rand.Rand, n int) []op {
 			out = append(out, op{kind: "update", table: "wide", row: randomRow(r, true)})
 		case p < 82:
 			out = append(out, op{kind: "delete", table: "wide", row: randomKey(r)})
-		case p < 85:
+		case p < 84:
 			out = append(out, op{kind: "truncate", table: "wide"})
+		case p < 87:
+			key := schema.Row{"tenant": []string{"a", "b"}[r.IntN(2)]}
+			if r.IntN(2) == 0 {
+				key["id"] = int64(r.IntN(8))
+			}
+			out = append(out, op{kind: "delete_children", table: "wide", row: key})
 		default:
 			out = append(out, op{kind: "checkpoint", st: mark("wide", i)})
 		}

@@ -98,15 +98,18 @@ func (d *DB) read(ctx context.Context, name string, all bool, fn func(key string
 		if err := rows.Scan(ptrs...); err != nil {
 			return fmt.Errorf("sqldest: reading %q: %w", name, err)
 		}
-		row := make(schema.Row, n+2)
 		for i, c := range t.cols {
 			v, err := d.dialect.Decode(c.Type, vals[i])
 			if err != nil {
 				return fmt.Errorf("sqldest: reading %q: column %q: %w", name, c.Name, err)
 			}
-			row[c.Name] = v
+			vals[i] = v
 		}
-		key := t.c.KeyOf(row)
+		key := t.c.KeyOf(vals)
+		row := make(schema.Row, n+2)
+		for i, c := range t.cols {
+			row[c.Name] = vals[i]
+		}
 		if all {
 			for i, sys := range []struct {
 				name string

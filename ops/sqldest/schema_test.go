@@ -21,7 +21,7 @@ func withColumns(t schema.Table, cols ...schema.Column) schema.Table {
 func TestAddColumn(t *testing.T) {
 	ctx := context.Background()
 	db, path := open(t, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, db, []op{
@@ -32,7 +32,7 @@ func TestAddColumn(t *testing.T) {
 
 	v2 := withColumns(items, schema.Column{Name: "price", Type: schema.Decimal}, schema.Column{Name: "order", Type: schema.UTCDateTime})
 	db = reopen(t, path, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{v2}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{v2}); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, db, []op{
@@ -50,7 +50,7 @@ func TestAddColumn(t *testing.T) {
 		t.Errorf("Live after adding columns (-want +got):\n%s", diff)
 	}
 	// Declaring the same columns again changes nothing.
-	if err := db.Prepare(ctx, []schema.Table{v2}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{v2}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(want, live(t, db, "items")); diff != "" {
@@ -61,7 +61,7 @@ func TestAddColumn(t *testing.T) {
 func TestRemovedColumnIsKept(t *testing.T) {
 	ctx := context.Background()
 	db, path := open(t, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, db, []op{
@@ -74,7 +74,7 @@ func TestRemovedColumnIsKept(t *testing.T) {
 	v2 := items
 	v2.Columns = []schema.Column{{Name: "id", Type: schema.Long}, {Name: "name", Type: schema.String}}
 	db = reopen(t, path, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{v2}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{v2}); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, db, []op{
@@ -126,7 +126,7 @@ func TestIncompatibleChanges(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db, path := open(t, sqldest.Options{})
-			if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+			if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 				t.Fatal(err)
 			}
 			apply(t, db, []op{{kind: "upsert", table: "items", row: item(1, "a", 1)}, {kind: "checkpoint", st: mark("items", 1)}})
@@ -135,7 +135,7 @@ func TestIncompatibleChanges(t *testing.T) {
 			// Another table in the same call, to check that a failing
 			// Prepare changes nothing.
 			other := schema.Table{Name: "other", PrimaryKey: []string{"k"}, Columns: []schema.Column{{Name: "k", Type: schema.String}}}
-			err := db.Prepare(ctx, []schema.Table{other, tc.table})
+			err := prepare(ctx, db, []schema.Table{other, tc.table})
 			if !errors.Is(err, ops.ErrSchemaChange) {
 				t.Fatalf("Prepare = %v, want ErrSchemaChange", err)
 			}
@@ -148,11 +148,11 @@ func TestIncompatibleChanges(t *testing.T) {
 			if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'other'`).Scan(&n); err != nil || n != 0 {
 				t.Errorf("table other after the failed Prepare: %d, %v; want none", n, err)
 			}
-			if err := db.Upsert(ctx, "other", schema.Row{"k": "x"}); !errors.Is(err, schema.ErrUnknownTable) {
+			if err := write1(ctx, db, op{kind: "upsert", table: "other", row: schema.Row{"k": "x"}}); !errors.Is(err, schema.ErrUnknownTable) {
 				t.Errorf("Upsert into a table of the failed Prepare = %v, want ErrUnknownTable", err)
 			}
 			// The old declaration still works.
-			if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+			if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 				t.Fatal(err)
 			}
 			if n := len(live(t, db, "items")); n != 1 {
@@ -196,7 +196,7 @@ func TestQuotedNames(t *testing.T) {
 	mem := ops.NewMemory()
 	db, path := open(t, sqldest.Options{})
 	for _, d := range []ops.Destination{mem, db} {
-		if err := d.Prepare(ctx, []schema.Table{quoted, order}); err != nil {
+		if err := prepare(ctx, d, []schema.Table{quoted, order}); err != nil {
 			t.Fatal(err)
 		}
 		apply(t, d, seq)
@@ -206,7 +206,7 @@ func TestQuotedNames(t *testing.T) {
 	db.Close()
 	db = reopen(t, path, sqldest.Options{})
 	v2 := withColumns(quoted, schema.Column{Name: `new "col"`, Type: schema.JSON})
-	if err := db.Prepare(ctx, []schema.Table{v2, order}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{v2, order}); err != nil {
 		t.Fatal(err)
 	}
 	var n int
@@ -218,7 +218,7 @@ func TestQuotedNames(t *testing.T) {
 func TestInvalidNames(t *testing.T) {
 	ctx := context.Background()
 	db, _ := open(t, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 		t.Fatal(err)
 	}
 	one := func(name string, cols ...string) schema.Table {
@@ -240,7 +240,7 @@ func TestInvalidNames(t *testing.T) {
 		{"NUL in a name", []schema.Table{one("t\x00", "id")}},
 		{"invalid table", []schema.Table{{Name: "t"}}},
 	} {
-		if err := db.Prepare(ctx, tc.tables); !errors.Is(err, schema.ErrInvalidTable) {
+		if err := prepare(ctx, db, tc.tables); !errors.Is(err, schema.ErrInvalidTable) {
 			t.Errorf("%s: Prepare = %v, want ErrInvalidTable", tc.name, err)
 		}
 	}
@@ -252,17 +252,17 @@ func TestInvalidNames(t *testing.T) {
 func TestPrepareInOpenTransaction(t *testing.T) {
 	ctx := context.Background()
 	db, path := open(t, sqldest.Options{BatchSize: 1})
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, db, []op{{kind: "upsert", table: "items", row: item(1, "a", 1)}})
 	v2 := withColumns(items, schema.Column{Name: "price", Type: schema.Decimal})
 	bad := withColumns(items)
 	bad.Columns[1].Type = schema.Long
-	if err := db.Prepare(ctx, []schema.Table{bad}); !errors.Is(err, ops.ErrSchemaChange) {
+	if err := prepare(ctx, db, []schema.Table{bad}); !errors.Is(err, ops.ErrSchemaChange) {
 		t.Fatalf("Prepare = %v, want ErrSchemaChange", err)
 	}
-	if err := db.Prepare(ctx, []schema.Table{v2, wide}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{v2, wide}); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, db, []op{
@@ -278,7 +278,7 @@ func TestPrepareInOpenTransaction(t *testing.T) {
 	apply(t, db, []op{{kind: "checkpoint", st: mark("items", 1)}})
 	db.Close()
 	db = reopen(t, path, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{v2, wide}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{v2, wide}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]schema.Row{

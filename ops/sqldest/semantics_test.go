@@ -32,7 +32,7 @@ func TestSameAsMemory(t *testing.T) {
 				mem.Now = clock()
 				db, _ := open(t, sqldest.Options{Now: clock(), BatchSize: batch})
 				for _, d := range []ops.Destination{mem, db} {
-					if err := d.Prepare(ctx, []schema.Table{wide}); err != nil {
+					if err := prepare(ctx, d, []schema.Table{wide}); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -110,7 +110,7 @@ func TestSemantics(t *testing.T) {
 				mem.Now = clock()
 				db, _ := open(t, sqldest.Options{Now: clock(), BatchSize: batch})
 				for _, d := range []ops.Destination{mem, db} {
-					if err := d.Prepare(ctx, []schema.Table{items}); err != nil {
+					if err := prepare(ctx, d, []schema.Table{items}); err != nil {
 						t.Fatal(err)
 					}
 					apply(t, d, tc.seq)
@@ -127,10 +127,10 @@ func TestSemantics(t *testing.T) {
 func TestBadOperations(t *testing.T) {
 	ctx := context.Background()
 	db, _ := open(t, sqldest.Options{})
-	if err := db.Upsert(ctx, "items", item(1, "a", 1)); !errors.Is(err, schema.ErrUnknownTable) {
+	if err := write1(ctx, db, op{kind: "upsert", table: "items", row: item(1, "a", 1)}); !errors.Is(err, schema.ErrUnknownTable) {
 		t.Errorf("Upsert before Prepare = %v, want ErrUnknownTable", err)
 	}
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -138,12 +138,17 @@ func TestBadOperations(t *testing.T) {
 		do   func() error
 		want error
 	}{
-		{"unknown table", func() error { return db.Upsert(ctx, "nope", item(1, "a", 1)) }, schema.ErrUnknownTable},
-		{"unknown table truncate", func() error { return db.Truncate(ctx, "nope") }, schema.ErrUnknownTable},
-		{"missing key", func() error { return db.Upsert(ctx, "items", schema.Row{"name": "a"}) }, schema.ErrMissingKey},
-		{"unknown column", func() error { return db.Update(ctx, "items", schema.Row{"id": int64(1), "zzz": 1}) }, schema.ErrUnknownColumn},
-		{"wrong type", func() error { return db.Upsert(ctx, "items", schema.Row{"id": "one"}) }, schema.ErrWrongType},
-		{"delete without key", func() error { return db.Delete(ctx, "items", schema.Row{}) }, schema.ErrMissingKey},
+		{"unknown table", func() error { return write1(ctx, db, op{kind: "upsert", table: "nope", row: item(1, "a", 1)}) }, schema.ErrUnknownTable},
+		{"unknown table truncate", func() error { return write1(ctx, db, op{kind: "truncate", table: "nope"}) }, schema.ErrUnknownTable},
+		{"short row", func() error {
+			return db.Write(ctx, []ops.Op{{Kind: ops.OpUpsert, Table: "items", Row: []any{int64(1)}}})
+		}, nil},
+		{"invalid kind", func() error {
+			return db.Write(ctx, []ops.Op{{Kind: 99, Table: "items", Row: []any{int64(1), "a", int64(1)}}})
+		}, nil},
+		{"parent key of a one-column key", func() error {
+			return db.Write(ctx, []ops.Op{{Kind: ops.OpDeleteChildren, Table: "items", Row: []any{int64(1), nil, nil}, Set: schema.ColumnSet{1}}})
+		}, nil},
 		{"nil state", func() error { return db.Checkpoint(ctx, nil) }, nil},
 	} {
 		err := tc.do()
@@ -153,7 +158,7 @@ func TestBadOperations(t *testing.T) {
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := db.Upsert(cancelled, "items", item(1, "a", 1)); !errors.Is(err, context.Canceled) {
+	if err := write1(cancelled, db, op{kind: "upsert", table: "items", row: item(1, "a", 1)}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Upsert with a cancelled context = %v, want context.Canceled", err)
 	}
 	// None of these broke the transaction.
@@ -173,7 +178,7 @@ func TestBadOperations(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Upsert(ctx, "items", item(1, "a", 1)); !errors.Is(err, sqldest.ErrClosed) {
+	if err := write1(ctx, db, op{kind: "upsert", table: "items", row: item(1, "a", 1)}); !errors.Is(err, sqldest.ErrClosed) {
 		t.Errorf("Upsert after Close = %v, want ErrClosed", err)
 	}
 	if err := db.Close(); err != nil {

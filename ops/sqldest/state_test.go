@@ -26,7 +26,7 @@ func TestLoadAndSave(t *testing.T) {
 	if got := encoded(t, load(t, db)); got != encoded(t, state.New()) {
 		t.Errorf("Load of a new database = %s, want state.New()", got)
 	}
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 		t.Fatal(err)
 	}
 	if got := encoded(t, load(t, db)); got != encoded(t, state.New()) {
@@ -34,13 +34,13 @@ func TestLoadAndSave(t *testing.T) {
 	}
 	st := mark("items", 5)
 	st.Table("items").Values = map[string]string{"etag": `"x"`}
-	if err := db.Save(ctx, st); err != nil {
+	if err := db.Checkpoint(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	if got := db.Summary()[""].Checkpoints; got != 0 {
-		t.Errorf("checkpoints counted after Save = %d, want 0", got)
+	if got := db.Summary()[""].Checkpoints; got != 1 {
+		t.Errorf("checkpoints counted = %d, want 1", got)
 	}
-	st.Table("items").Values["etag"] = "changed after Save"
+	st.Table("items").Values["etag"] = "changed after Checkpoint"
 	db.Close()
 	db = reopen(t, path, sqldest.Options{})
 	got := load(t, db)
@@ -58,7 +58,7 @@ func TestCorruptState(t *testing.T) {
 	for _, loadFirst := range []bool{true, false} {
 		t.Run(fmt.Sprint("load first ", loadFirst), func(t *testing.T) {
 			db, path := open(t, sqldest.Options{})
-			if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+			if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 				t.Fatal(err)
 			}
 			apply(t, db, []op{{kind: "upsert", table: "items", row: item(1, "a", 1)}, {kind: "checkpoint", st: mark("items", 1)}})
@@ -68,11 +68,11 @@ func TestCorruptState(t *testing.T) {
 			}
 			db.Close()
 			db = reopen(t, path, sqldest.Options{})
-			if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+			if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 				t.Fatal(err)
 			}
 			if loadFirst {
-				if _, err := db.Load(ctx); !errors.Is(err, state.ErrCorrupt) {
+				if _, err := db.LoadState(ctx); !errors.Is(err, state.ErrCorrupt) {
 					t.Fatalf("Load of a corrupt state = %v, want state.ErrCorrupt", err)
 				}
 			}
@@ -80,8 +80,9 @@ func TestCorruptState(t *testing.T) {
 			if err := db.Checkpoint(ctx, mark("items", 2)); !errors.Is(err, state.ErrCorrupt) {
 				t.Errorf("Checkpoint over a corrupt state = %v, want state.ErrCorrupt", err)
 			}
-			if err := db.Save(ctx, mark("items", 2)); !errors.Is(err, state.ErrCorrupt) {
-				t.Errorf("Save over a corrupt state = %v, want state.ErrCorrupt", err)
+			merge := func(st *state.State) (*state.State, error) { return st, nil }
+			if err := db.CheckpointMerge(ctx, merge); !errors.Is(err, state.ErrCorrupt) {
+				t.Errorf("CheckpointMerge over a corrupt state = %v, want state.ErrCorrupt", err)
 			}
 			db.Close()
 			db = reopen(t, path, sqldest.Options{})
@@ -89,7 +90,7 @@ func TestCorruptState(t *testing.T) {
 			if err := db.SQL().QueryRowContext(ctx, `SELECT state FROM _connector_state`).Scan(&got); err != nil || got != garbage {
 				t.Errorf("stored state = %q, %v; want it untouched", got, err)
 			}
-			if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+			if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 				t.Fatal(err)
 			}
 			if n := len(live(t, db, "items")); n != 1 {
@@ -127,7 +128,7 @@ func TestConcurrentWriters(t *testing.T) {
 	}
 	mem := ops.NewMemory()
 	for _, d := range []ops.Destination{db, mem} {
-		if err := d.Prepare(ctx, decl); err != nil {
+		if err := prepare(ctx, d, decl); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -142,11 +143,11 @@ func TestConcurrentWriters(t *testing.T) {
 				case i%10 == 9:
 					err = db.Checkpoint(ctx, mark(name, i))
 				case i%7 == 6:
-					err = db.Delete(ctx, name, schema.Row{"id": int64(i - 3)})
+					err = write1(ctx, db, op{kind: "delete", table: name, row: schema.Row{"id": int64(i - 3)}})
 				case i%5 == 4:
-					err = db.Update(ctx, name, schema.Row{"id": int64(i - 1), "qty": int64(-i)})
+					err = write1(ctx, db, op{kind: "update", table: name, row: schema.Row{"id": int64(i - 1), "qty": int64(-i)}})
 				default:
-					err = db.Upsert(ctx, name, item(int64(i), name, int64(i)))
+					err = write1(ctx, db, op{kind: "upsert", table: name, row: item(int64(i), name, int64(i))})
 				}
 				if err != nil {
 					errs <- err
@@ -186,7 +187,7 @@ func TestConcurrentWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = reopen(t, path, sqldest.Options{})
-	if err := db.Prepare(ctx, decl); err != nil {
+	if err := prepare(ctx, db, decl); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range decl {
@@ -200,7 +201,7 @@ func TestOpenPaths(t *testing.T) {
 	dir := t.TempDir()
 	path := dir + "/odd name?x=1#frag%41.db"
 	db := reopen(t, path, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, db, []op{{kind: "upsert", table: "items", row: item(1, "a", 1)}, {kind: "checkpoint", st: mark("items", 1)}})
@@ -242,7 +243,7 @@ func TestNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	load(t, db)
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+	if err := prepare(ctx, db, []schema.Table{items}); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, db, []op{{kind: "upsert", table: "items", row: item(1, "a", 1)}, {kind: "checkpoint", st: mark("items", 1)}})
