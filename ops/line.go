@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -229,7 +230,66 @@ type line struct {
 // decodeLine decodes one log line, without its "\n". It checks the
 // structure (a JSON object with a known op, a time and a row object when
 // the op has one, nothing else), not the row's columns: see decodeRow.
+//
+// Lines as a Dir writes them take a fast path (json.Valid, then a split
+// of the object's members); anything else, and every error, goes through
+// encoding/json, which decides.
 func decodeLine(data []byte) (line, error) {
+	if l, ok := decodeLineFast(data); ok {
+		return l, nil
+	}
+	return decodeLineSlow(data)
+}
+
+// decodeLineFast is decodeLine for a valid line of the usual shape; ok is
+// false for anything else.
+func decodeLineFast(data []byte) (l line, ok bool) {
+	if bytes.IndexByte(data, '\n') >= 0 || !json.Valid(data) {
+		return line{}, false
+	}
+	var op, at, row []byte
+	if !eachMember(data, func(key, val []byte) bool {
+		switch string(key) {
+		case "op":
+			op = val
+		case "at":
+			at = val
+		case "row":
+			row = val
+		default:
+			return false
+		}
+		return true
+	}) {
+		return line{}, false
+	}
+	opName, ok1 := plainString(op)
+	atText, ok2 := plainString(at)
+	if !ok1 || !ok2 {
+		return line{}, false
+	}
+	k, ok := parseOp(string(opName))
+	if !ok {
+		return line{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(atText))
+	if err != nil {
+		return line{}, false
+	}
+	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return line{}, false
+	}
+	hasRow := len(row) > 0 && string(row) != "null"
+	switch {
+	case k.hasRow() != hasRow, !k.hasRow() && len(row) > 0, hasRow && row[0] != '{':
+		return line{}, false
+	}
+	return line{op: k, at: t, row: row}, true
+}
+
+// decodeLineSlow is decodeLine through encoding/json.
+func decodeLineSlow(data []byte) (line, error) {
 	var raw struct {
 		Op  *string         `json:"op"`
 		At  *string         `json:"at"`
@@ -285,6 +345,34 @@ func decodeLine(data []byte) (line, error) {
 // json.Number, so that integers keep every digit; a JSON column keeps its
 // JSON text.
 func decodeRow(table *schema.Compiled, k Kind, data json.RawMessage) (Op, error) {
+	if op, ok := decodeRowFast(table, k, data); ok {
+		return op, nil
+	}
+	return decodeRowSlow(table, k, data)
+}
+
+// decodeRowFast is decodeRow for a row object of a valid line whose
+// member names hold no escapes; ok is false for anything else, and for
+// any error, which decodeRowSlow then reports.
+func decodeRowFast(table *schema.Compiled, k Kind, data json.RawMessage) (op Op, ok bool) {
+	row := make(schema.Row, len(table.Table().Columns))
+	if !eachMember(data, func(key, val []byte) bool {
+		col, _ := table.Column(string(key))
+		v, err := decodeValue(col.Type, val)
+		if err != nil {
+			return false
+		}
+		row[string(key)] = v
+		return true
+	}) {
+		return Op{}, false
+	}
+	op, err := k.Normalize(table, row)
+	return op, err == nil
+}
+
+// decodeRowSlow is decodeRow through encoding/json.
+func decodeRowSlow(table *schema.Compiled, k Kind, data json.RawMessage) (Op, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil {
 		return Op{}, fmt.Errorf("invalid row: %w", err)
@@ -314,6 +402,9 @@ func decodeValue(t schema.Type, raw json.RawMessage) (any, error) {
 	}
 	switch raw[0] {
 	case '"':
+		if s, ok := plainString(raw); ok {
+			return string(s), nil
+		}
 		var s string
 		err := json.Unmarshal(raw, &s)
 		return s, err
@@ -329,4 +420,130 @@ func decodeValue(t schema.Type, raw json.RawMessage) (any, error) {
 		return v, err
 	}
 	return json.Number(raw), nil
+}
+
+// eachMember calls fn with the name and the raw value of each member of
+// the JSON object data, in order, until fn returns false. data should be
+// valid JSON (json.Valid); eachMember returns false, without panicking,
+// for anything it does not read as an object, and for a member name
+// holding an escape, which the caller leaves to encoding/json.
+func eachMember(data []byte, fn func(key, val []byte) bool) bool {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return skipSpace(data, i+1) == len(data)
+	}
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return false
+		}
+		start := i + 1
+		j := start
+		for j < len(data) && data[j] != '"' && data[j] != '\\' {
+			j++
+		}
+		if j >= len(data) || data[j] != '"' {
+			return false // an escape, or the end
+		}
+		key := data[start:j]
+		i = skipSpace(data, j+1)
+		if i >= len(data) || data[i] != ':' {
+			return false
+		}
+		i = skipSpace(data, i+1)
+		end := skipValue(data, i)
+		if end <= i {
+			return false
+		}
+		if !fn(key, data[i:end]) {
+			return false
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) {
+			return false
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return skipSpace(data, i+1) == len(data)
+		default:
+			return false
+		}
+	}
+}
+
+// skipSpace returns the offset of the first byte at or after i that is
+// not JSON white space.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the offset just after the JSON value starting at i,
+// or i if there is none.
+func skipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return i
+	}
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case '"':
+				if j = skipString(data, j) - 1; j < 0 {
+					return i
+				}
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return i
+	}
+	j := i
+	for j < len(data) && !strings.ContainsRune(",}] \t\r\n", rune(data[j])) {
+		j++
+	}
+	return j
+}
+
+// skipString returns the offset just after the JSON string starting at
+// i, or 0 if it does not end.
+func skipString(data []byte, i int) int {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return 0
+}
+
+// plainString returns the content of the JSON string raw if it holds no
+// escape and is valid UTF-8, so that it is the string itself.
+func plainString(raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return nil, false
+	}
+	s := raw[1 : len(raw)-1]
+	for _, c := range s {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return nil, false
+		}
+	}
+	return s, utf8.Valid(s)
 }

@@ -3,6 +3,7 @@ package ops
 import (
 	"bytes"
 	"encoding/json"
+	"hash/crc32"
 	"math"
 	"strings"
 	"testing"
@@ -138,6 +139,9 @@ var fuzzTable = func() *schema.Compiled {
 	return c
 }()
 
+// fuzzIsKey marks the key column of fuzzTable.
+var fuzzIsKey = append([]bool{true}, make([]bool, len(schema.Types()))...)
+
 // FuzzDecodeLine checks that decoding a line, and its row through a
 // table with every column type, never panics, and that what decodes
 // encodes back to a line that decodes to the same operation and row.
@@ -186,7 +190,7 @@ func FuzzDecodeLine(f *testing.F) {
 		if err != nil {
 			return
 		}
-		enc, err := appendRow(nil, fuzzTable, fuzzTable.Table().Columns, r)
+		enc, err := appendRow(nil, fuzzTable.Table().Columns, fuzzIsKey, &r)
 		if err != nil {
 			// Values that JSON lines cannot carry, such as times of
 			// years beyond 9999, are rejected when written.
@@ -198,6 +202,73 @@ func FuzzDecodeLine(f *testing.F) {
 		}
 		if diff := cmp.Diff(r, r2); diff != "" {
 			t.Fatalf("row changed on re-encoding %s (-first +second):\n%s", enc, diff)
+		}
+	})
+}
+
+// FuzzScanLog checks that checking a log never panics, whatever its
+// bytes and whatever coverage a journal claims, and that a log it
+// accepts is accepted again with the coverage it reports.
+func FuzzScanLog(f *testing.F) {
+	f.Add([]byte(`{"op":"upsert","at":"2024-05-01T10:00:00Z","row":{"k":"a"}}`+"\n"+`{"op":"truncate","at":"2024-05-01T10:00:00Z"}`+"\n"), int64(0), int64(0))
+	f.Add([]byte(`{"op":"delete","at":"2024-05-01T10:00:00Z","row":{"k":"a"}}`+"\n"+`{"op":"ups`), int64(62), int64(1))
+	f.Add([]byte("\n\n{}\n"), int64(1), int64(1))
+	f.Fuzz(func(t *testing.T, data []byte, bytes, lines int64) {
+		covered := logMark{Bytes: bytes, Lines: lines}
+		if bytes >= 0 && bytes <= int64(len(data)) {
+			covered.CRC = crcHex(crc32.Checksum(data[:bytes], crcTable))
+		}
+		s, err := scanLog(strings.NewReader(string(data)), int64(len(data)), "log", fuzzTable, covered, func(*Op, time.Time) {})
+		if err != nil {
+			return
+		}
+		again, err := scanLog(strings.NewReader(string(data[:s.end])), s.end, "log", fuzzTable, s.mark, nil)
+		if err != nil || again.mark != s.mark || again.torn != 0 || again.pending != 0 {
+			t.Fatalf("a log accepted with coverage %+v is not accepted with the coverage it reported %+v: %v, %+v", covered, s.mark, err, again)
+		}
+	})
+}
+
+// FuzzFastDecode checks that the fast paths of decodeLine and decodeRow
+// accept only what encoding/json accepts, with the same result.
+func FuzzFastDecode(f *testing.F) {
+	for _, seed := range []string{
+		`{"op":"upsert","at":"2024-05-01T10:00:00Z","row":{"k":"a","string":"s","boolean":true,"short":1,"int":-2,"long":9223372036854775807,"float":1.5,"double":1e-7,"decimal":"12.50","naive_date":"2024-02-29","naive_datetime":"2024-05-01T10:00:00.5","utc_datetime":"2024-05-01T10:00:00.123456789Z","binary":"AAH/","json":{"a":[1,"x",null]},"xml":"<a/>"}}`,
+		`{"op":"update","at":"2024-05-01T10:00:00+02:00","row":{"k":"a","double":null}}`,
+		`{"op":"delete","at":"2024-05-01T10:00:00Z","row":{"k":"\u2028"}}`,
+		`{"op":"delete_children","at":"2024-05-01T10:00:00Z","row":{"k":"a"}}`,
+		` {"row" : {"k" : "a" , "k" : "b"} , "at":"2024-05-01T10:00:00Z", "op":"upsert"} `,
+		`{"op":"truncate","at":"2024-05-01T10:00:00Z","row":null}`,
+		`{"OP":"truncate","at":"2024-05-01T10:00:00Z"}`,
+		`{"op":"upsert","at":"2024-05-01T10:00:00Z","row":{"k":"a","json":"{\"x\":[1]}","string":"q\"\\"}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := decodeLineFast(data)
+		slow, err := decodeLineSlow(data)
+		if !ok {
+			return
+		}
+		if err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json refused it: %v", data, err)
+		}
+		if fast.op != slow.op || !fast.at.Equal(slow.at) || string(fast.row) != string(slow.row) {
+			t.Fatalf("%q: fast path %v %v %s, encoding/json %v %v %s", data, fast.op, fast.at, fast.row, slow.op, slow.at, slow.row)
+		}
+		if fast.row == nil {
+			return
+		}
+		fop, ok := decodeRowFast(fuzzTable, fast.op, fast.row)
+		sop, err := decodeRowSlow(fuzzTable, fast.op, fast.row)
+		if !ok {
+			return
+		}
+		if err != nil {
+			t.Fatalf("fast path accepted the row %s, encoding/json refused it: %v", fast.row, err)
+		}
+		if diff := cmp.Diff(sop, fop); diff != "" {
+			t.Fatalf("row %s decoded differently (-encoding/json +fast):\n%s", fast.row, diff)
 		}
 	})
 }
