@@ -250,7 +250,7 @@ func (d *DB) Close() error {
 
 // Summary returns the operations received per declared table. The entry
 // for the empty name "" counts the checkpoints, which belong to no
-// table; the table entries count no checkpoints. Save is not counted.
+// table; the table entries count no checkpoints.
 func (d *DB) Summary() map[string]ops.Summary {
 	d.mu.Lock()
 	defer d.mu.Unlock()

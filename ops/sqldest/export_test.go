@@ -7,8 +7,8 @@ import (
 
 // SetTestHook sets a function run before each statement of a write
 // transaction (what is "begin", "upsert", "update", "delete",
-// "truncate", "state" or "commit"); an error it returns fails the
-// statement.
+// "delete children", "truncate", "state" or "commit"); an error it
+// returns fails the statement.
 func SetTestHook(d *DB, f func(what string) error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
