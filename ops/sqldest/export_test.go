@@ -26,3 +26,21 @@ func ExecWriter(d *DB, query string) error {
 	_, err := d.conn.ExecContext(context.Background(), query)
 	return err
 }
+
+// Crash abandons d as a killed process would: its buffered upserts are
+// dropped and its connections closed without a commit, so that the file
+// can be opened again in this process.
+func Crash(d *DB) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	d.dropPending()
+	d.discard()
+	if d.owned {
+		return d.db.Close()
+	}
+	return nil
+}
