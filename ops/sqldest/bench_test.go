@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/schema"
 	"github.com/connectkit/connector/state"
@@ -45,6 +46,10 @@ func benchRow(i int) schema.Row {
 // comparing multi-row INSERTs of BatchSize rows with one prepared
 // single-row INSERT per row (batch=1).
 func BenchmarkWrite(b *testing.B) {
+	users, err := benchUsers.Compile()
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, page := range []int{100, 1000} {
 		for _, batch := range []int{1, 10, 100} {
 			b.Run(fmt.Sprintf("page=%d/batch=%d", page, batch), func(b *testing.B) {
@@ -57,32 +62,26 @@ func BenchmarkWrite(b *testing.B) {
 				if err := db.Prepare(ctx, []schema.Table{benchUsers}); err != nil {
 					b.Fatal(err)
 				}
-				rows := make([]schema.Row, page)
+				batchOps := make([]ops.Op, 0, page)
 				st := state.New()
 				b.ReportAllocs()
 				b.ResetTimer()
 				for n := 0; n < b.N; n++ {
-					if n%page == 0 {
-						// New rows, with new keys: inserts, as a first sync
-						// writes. Making them is not measured.
-						b.StopTimer()
-						for i := range rows {
-							rows[i] = benchRow(n + i)
-						}
-						b.StartTimer()
-					}
-					if err := db.Upsert(ctx, "user", rows[n%page]); err != nil {
+					row, err := users.Normalize(benchRow(n))
+					if err != nil {
 						b.Fatal(err)
 					}
-					if (n+1)%page == 0 {
-						st.Table("user").Mark = state.Mark{UpdatedAt: t0, ID: fmt.Sprint(n)}
+					batchOps = append(batchOps, ops.Op{Kind: ops.OpUpsert, Table: "user", Row: row})
+					if len(batchOps) == page || n == b.N-1 {
+						if err := db.Write(ctx, batchOps); err != nil {
+							b.Fatal(err)
+						}
+						batchOps = batchOps[:0]
+						st.Table("user").Mark = state.Mark{Cursor: state.Time(t0), ID: state.Int(int64(n))}
 						if err := db.Checkpoint(ctx, st); err != nil {
 							b.Fatal(err)
 						}
 					}
-				}
-				if err := db.Checkpoint(ctx, st); err != nil {
-					b.Fatal(err)
 				}
 				b.StopTimer()
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")

@@ -12,55 +12,54 @@ import (
 	"testing"
 
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/opstest"
 	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/schema"
 	"github.com/connectkit/connector/state"
 )
 
+// tables are the tables of the pages.
+var tables = []schema.Table{items, wide}
+
 // Two pages of operations on items and wide, each ending with its
 // checkpoint, which the tests below cut short in various ways.
-func pages() (page1, page2 []op) {
+func pages() (page1, page2 []opstest.Step) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for i := range 10 {
-		page1 = append(page1, op{kind: "upsert", table: "items", row: item(int64(i), fmt.Sprint("item ", i), int64(i))})
-		page1 = append(page1, op{kind: "upsert", table: "wide", row: randomRow(r, false)})
+	var random []opstest.Step
+	for _, st := range opstest.RandomSteps(r, 60) {
+		if st.Kind != 0 {
+			random = append(random, st)
+		}
 	}
-	page1 = append(page1, op{kind: "checkpoint", st: mark("items", 1)})
+	for i := range 10 {
+		page1 = append(page1, opstest.Upsert("items", item(int64(i), fmt.Sprint("item ", i), int64(i))), random[i])
+	}
+	page1 = append(page1, opstest.Checkpoint(mark("items", 1)))
 	for i := 10; i < 15; i++ {
-		page2 = append(page2, op{kind: "upsert", table: "items", row: item(int64(i), fmt.Sprint("item ", i), int64(i))})
+		page2 = append(page2, opstest.Upsert("items", item(int64(i), fmt.Sprint("item ", i), int64(i))))
 	}
 	page2 = append(page2,
-		op{kind: "update", table: "items", row: schema.Row{"id": int64(3), "name": "updated"}},
-		op{kind: "update", table: "items", row: schema.Row{"id": int64(99), "qty": int64(1)}},
-		op{kind: "delete", table: "items", row: schema.Row{"id": int64(4)}},
-		op{kind: "truncate", table: "wide"},
-		op{kind: "upsert", table: "wide", row: randomRow(r, false)},
-		op{kind: "upsert", table: "items", row: item(15, "last", 15)},
-		op{kind: "checkpoint", st: mark("items", 2)},
+		opstest.Update("items", schema.Row{"id": int64(3), "name": "updated"}),
+		opstest.Update("items", schema.Row{"id": int64(99), "qty": int64(1)}),
+		opstest.Delete("items", schema.Row{"id": int64(4)}),
+		opstest.Truncate("wide"),
+	)
+	page2 = append(page2, random[10:]...)
+	page2 = append(page2,
+		opstest.Upsert("items", item(15, "last", 15)),
+		opstest.Checkpoint(mark("items", 2)),
 	)
 	return page1, page2
 }
 
 // memoryAfter returns a Memory that received the pages.
-func memoryAfter(t *testing.T, seqs ...[]op) *ops.Memory {
+func memoryAfter(t *testing.T, seqs ...[]opstest.Step) *ops.Memory {
 	m := ops.NewMemory()
-	if err := m.Prepare(context.Background(), []schema.Table{items, wide}); err != nil {
-		t.Fatal(err)
-	}
+	prepare(t, m, tables...)
 	for _, seq := range seqs {
-		apply(t, m, seq)
+		apply(t, m, tables, seq...)
 	}
 	return m
-}
-
-// encoded returns st as its document, for comparisons.
-func encoded(t *testing.T, st *state.State) string {
-	t.Helper()
-	b, err := st.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // atCheckpoint fails the test unless db holds exactly what m holds and
@@ -76,24 +75,20 @@ func atCheckpoint(t *testing.T, db *sqldest.DB, m *ops.Memory, st *state.State) 
 
 // resume reopens the file at path as a new run would, checks that it is
 // at the first checkpoint, applies the second page and checks the end.
-func resume(t *testing.T, path string, page1, page2 []op) {
+func resume(t *testing.T, path string, page1, page2 []opstest.Step) {
 	t.Helper()
 	db := reopen(t, path, sqldest.Options{})
-	if err := db.Prepare(context.Background(), []schema.Table{items, wide}); err != nil {
-		t.Fatal(err)
-	}
-	atCheckpoint(t, db, memoryAfter(t, page1), page1[len(page1)-1].st)
-	apply(t, db, page2)
-	atCheckpoint(t, db, memoryAfter(t, page1, page2), page2[len(page2)-1].st)
+	prepare(t, db, tables...)
+	atCheckpoint(t, db, memoryAfter(t, page1), page1[len(page1)-1].State)
+	apply(t, db, tables, page2...)
+	atCheckpoint(t, db, memoryAfter(t, page1, page2), page2[len(page2)-1].State)
 }
 
 // start opens a DB, declares the tables and applies page1.
-func start(t *testing.T, opts sqldest.Options, page1 []op) (*sqldest.DB, string) {
+func start(t *testing.T, opts sqldest.Options, page1 []opstest.Step) (*sqldest.DB, string) {
 	db, path := open(t, opts)
-	if err := db.Prepare(context.Background(), []schema.Table{items, wide}); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, db, page1)
+	prepare(t, db, tables...)
+	apply(t, db, tables, page1...)
 	return db, path
 }
 
@@ -102,7 +97,7 @@ func TestCloseWithoutCheckpoint(t *testing.T) {
 		t.Run(fmt.Sprint("batch ", batch), func(t *testing.T) {
 			page1, page2 := pages()
 			db, path := start(t, sqldest.Options{BatchSize: batch}, page1)
-			apply(t, db, page2[:len(page2)-1]) // all but the checkpoint
+			apply(t, db, tables, page2[:len(page2)-1]...) // all but the checkpoint
 			// The DB's own reads see the operations not yet checkpointed.
 			sameLive(t, memoryAfter(t, page1, page2[:len(page2)-1]), db, "items")
 			if err := db.Close(); err != nil {
@@ -138,11 +133,9 @@ func crashChild(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Prepare(context.Background(), []schema.Table{items, wide}); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, db, page1)
-	apply(t, db, page2[:len(page2)-3])
+	prepare(t, db, tables...)
+	apply(t, db, tables, page1...)
+	apply(t, db, tables, page2[:len(page2)-3]...)
 	sameLive(t, memoryAfter(t, page1, page2[:len(page2)-3]), db, "items")
 	fmt.Println("crashing")
 	os.Exit(3)
@@ -153,7 +146,7 @@ func crashChild(t *testing.T, path string) {
 // nothing can be checkpointed over the lost rows.
 func TestFailureMidPage(t *testing.T) {
 	injected := errors.New("injected failure")
-	for _, what := range []string{"upsert", "update", "delete", "truncate", "state", "commit"} {
+	for _, what := range []string{"upsert", "update", "delete", "truncate", "delete children", "state", "commit"} {
 		for _, batch := range []int{1, 0} {
 			t.Run(fmt.Sprintf("%s batch %d", what, batch), func(t *testing.T) {
 				ctx := context.Background()
@@ -167,12 +160,9 @@ func TestFailureMidPage(t *testing.T) {
 				})
 				var failed error
 				for _, o := range page2 {
-					var err error
-					if o.kind == "checkpoint" {
-						err = db.Checkpoint(ctx, o.st)
-					} else {
-						err = apply1(ctx, db, o)
-					}
+					// One Write per operation, so that those after the
+					// failure report it.
+					err := opstest.Apply(ctx, db, tables, o)
 					if err != nil && failed == nil {
 						failed = err
 						if !errors.Is(err, injected) {
@@ -181,14 +171,14 @@ func TestFailureMidPage(t *testing.T) {
 						continue
 					}
 					if failed != nil && !errors.Is(err, sqldest.ErrRolledBack) {
-						t.Fatalf("%s after the failure = %v, want ErrRolledBack", o.kind, err)
+						t.Fatalf("%v after the failure = %v, want ErrRolledBack", o, err)
 					}
 				}
 				if failed == nil {
 					t.Fatal("no operation failed")
 				}
 				sqldest.SetTestHook(db, nil)
-				atCheckpoint(t, db, memoryAfter(t, page1), page1[len(page1)-1].st)
+				atCheckpoint(t, db, memoryAfter(t, page1), page1[len(page1)-1].State)
 				if err := db.Close(); err != nil {
 					t.Fatal(err)
 				}
@@ -198,21 +188,6 @@ func TestFailureMidPage(t *testing.T) {
 	}
 }
 
-// apply1 runs one row operation.
-func apply1(ctx context.Context, d ops.Destination, o op) error {
-	switch o.kind {
-	case "upsert":
-		return d.Upsert(ctx, o.table, o.row)
-	case "update":
-		return d.Update(ctx, o.table, o.row)
-	case "delete":
-		return d.Delete(ctx, o.table, o.row)
-	case "truncate":
-		return d.Truncate(ctx, o.table)
-	}
-	return d.Checkpoint(ctx, o.st)
-}
-
 // TestPrepareStartsOver checks that after a rollback the next Prepare,
 // as a new run does, lets the DB write again from the stored state.
 func TestPrepareStartsOver(t *testing.T) {
@@ -220,7 +195,7 @@ func TestPrepareStartsOver(t *testing.T) {
 	page1, page2 := pages()
 	db, _ := start(t, sqldest.Options{BatchSize: 1}, page1)
 	sqldest.SetTestHook(db, func(w string) error { return errors.New("disk on fire") })
-	if err := db.Upsert(ctx, "items", item(50, "x", 1)); err == nil {
+	if err := opstest.Apply(ctx, db, tables, opstest.Upsert("items", item(50, "x", 1))); err == nil {
 		t.Fatal("no error from the failing begin")
 	}
 	// A failure to begin loses nothing: the DB goes on.
@@ -230,18 +205,16 @@ func TestPrepareStartsOver(t *testing.T) {
 		}
 		return nil
 	})
-	if err := db.Upsert(ctx, "items", item(50, "x", 1)); err == nil || errors.Is(err, sqldest.ErrRolledBack) {
+	if err := opstest.Apply(ctx, db, tables, opstest.Upsert("items", item(50, "x", 1))); err == nil || errors.Is(err, sqldest.ErrRolledBack) {
 		t.Fatalf("Upsert = %v, want the failure itself", err)
 	}
 	if err := db.Checkpoint(ctx, mark("items", 9)); !errors.Is(err, sqldest.ErrRolledBack) {
 		t.Fatalf("Checkpoint after the failure = %v, want ErrRolledBack", err)
 	}
 	sqldest.SetTestHook(db, nil)
-	if err := db.Prepare(ctx, []schema.Table{items, wide}); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, db, page2)
-	atCheckpoint(t, db, memoryAfter(t, page1, page2), page2[len(page2)-1].st)
+	prepare(t, db, tables...)
+	apply(t, db, tables, page2...)
+	atCheckpoint(t, db, memoryAfter(t, page1, page2), page2[len(page2)-1].State)
 }
 
 // TestDiskFull fills the database in the middle of a page: SQLite
@@ -250,7 +223,7 @@ func TestDiskFull(t *testing.T) {
 	ctx := context.Background()
 	page1, page2 := pages()
 	db, path := start(t, sqldest.Options{BatchSize: 1}, page1)
-	apply(t, db, page2[:3])
+	apply(t, db, tables, page2[:3]...)
 	var pagesUsed int64
 	if err := db.SQL().QueryRowContext(ctx, "PRAGMA page_count").Scan(&pagesUsed); err != nil {
 		t.Fatal(err)
@@ -259,14 +232,14 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	big := schema.Row{"tenant": "big", "id": int64(1), "day": t0, "bin": make([]byte, 1<<16)}
-	err := db.Upsert(ctx, "wide", big)
+	err := opstest.Apply(ctx, db, tables, opstest.Upsert("wide", big))
 	if err == nil || !strings.Contains(err.Error(), "full") {
 		t.Fatalf("Upsert of a big row into a full database = %v, want a full database", err)
 	}
 	if err := db.Checkpoint(ctx, mark("items", 9)); !errors.Is(err, sqldest.ErrRolledBack) {
 		t.Fatalf("Checkpoint after the failure = %v, want ErrRolledBack", err)
 	}
-	atCheckpoint(t, db, memoryAfter(t, page1), page1[len(page1)-1].st)
+	atCheckpoint(t, db, memoryAfter(t, page1), page1[len(page1)-1].State)
 	db.Close()
 	resume(t, path, page1, page2)
 }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/schema"
-	"github.com/connectkit/connector/state"
 )
 
 // DefaultBatchSize is the number of upserted rows a DB writes with one
@@ -54,8 +53,7 @@ var ErrClosed = errors.New("database closed")
 // Options tune a [DB]. The zero value means defaults.
 type Options struct {
 	// Now returns the time written to ops.SyncedColumn; nil means
-	// time.Now. It is called once per row operation, like
-	// ops.Memory.Now.
+	// time.Now. It is called once per Write, like ops.Memory.Now.
 	Now func() time.Time
 
 	// Logger receives what Prepare changes in the database and the
@@ -72,8 +70,9 @@ type Options struct {
 }
 
 // DB is an [ops.Destination] over database/sql that commits the rows of
-// a page and the state covering them in one transaction; it is also the
-// [state.Store] of that state. See the package documentation.
+// a page and the state covering them in one transaction; it keeps that
+// state (it is an [ops.StateLoader] and an [ops.StateMerger]). See the
+// package documentation.
 //
 // A DB is safe for concurrent use. It serializes its operations and
 // writes through one connection of its *sql.DB, held from the first
@@ -107,10 +106,7 @@ type DB struct {
 	testHook func(what string) error
 }
 
-var (
-	_ ops.Destination = (*DB)(nil)
-	_ state.Store     = (*DB)(nil)
-)
+var _ ops.StateMerger = (*DB)(nil)
 
 // Open opens the SQLite database file at path, creating it if needed,
 // through the pure Go driver modernc.org/sqlite (no cgo). Every
@@ -254,7 +250,7 @@ func (d *DB) Close() error {
 
 // Summary returns the operations received per declared table. The entry
 // for the empty name "" counts the checkpoints, which belong to no
-// table; the table entries count no checkpoints. Save is not counted.
+// table; the table entries count no checkpoints.
 func (d *DB) Summary() map[string]ops.Summary {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -5,7 +5,7 @@
 //	db, err := sqldest.Open(ctx, "warehouse.db", sqldest.Options{})
 //	...
 //	defer db.Close()
-//	sum, err := conn.Run(ctx, db, connector.Options{}) // db is also the state store
+//	sum, err := conn.Run(ctx, db, connector.Options{}) // db keeps the state too
 //
 // [Open] opens a SQLite file through modernc.org/sqlite, a pure Go driver
 // (CGO_ENABLED=0 works); [New] takes any *sql.DB with a [Dialect], of
@@ -13,7 +13,7 @@
 //
 // # Durability protocol
 //
-// The first row operation after a checkpoint begins a write transaction
+// The first [DB.Write] after a checkpoint begins a write transaction
 // (BEGIN IMMEDIATE in SQLite, which takes the write lock at once). Every
 // operation until the next checkpoint runs in it, from any goroutine: the
 // DB serializes them. [DB.Checkpoint] writes the buffered rows, then the
@@ -42,12 +42,15 @@
 // interrupted once started (a cancelled context is checked before), as
 // interrupting one makes SQLite roll back the whole transaction.
 //
-// The DB is a [state.Store]: [DB.Load] reads the stored state, so that the
-// database file alone is enough to resume; with connector.Options.Store
-// nil the runner loads the state from the DB and relies on Checkpoint to
-// save it. A stored state that cannot be decoded is an error wrapping
-// [state.ErrCorrupt] and is never overwritten: Checkpoint and Save refuse
-// to write over a state this DB has not read and decoded.
+// The DB keeps the state: it is an [ops.StateLoader], whose
+// [DB.LoadState] reads the stored state, so that the database file alone
+// is enough to resume (the runner needs no state.Store), and an
+// [ops.StateMerger], whose [DB.CheckpointMerge] reads the stored state and
+// stores what a merge function makes of it in the checkpoint's
+// transaction, under the write lock, for runs that each own a part of the
+// state. A stored state that cannot be decoded is an error wrapping
+// [state.ErrCorrupt] and is never overwritten: the checkpoints refuse to
+// write over a state this DB has not read and decoded.
 //
 // A checkpoint commits every operation received so far. With one table
 // at a time, as the runner syncs by default, each checkpoint falls on a
@@ -55,7 +58,7 @@
 // Two cases commit rows ahead of the state, which a resumed run writes
 // again (harmless for upserts): with Concurrency above 1, the rows another
 // table has written of a page it has not committed yet; and the rows a
-// table wrote after its last commit before its Sync failed, which the
+// table wrote after its last commit before its stream failed, which the
 // runner's closing checkpoint commits. No case commits state ahead of its
 // rows.
 //
@@ -77,8 +80,10 @@
 // two tables (or two columns of a table) whose names differ only in case
 // are rejected, as is a table named _connector_state.
 //
-// The operations have the semantics of [ops.Memory], which the tests
-// check by running the same random operations through both:
+// The operations ([ops.Op], which the runner has checked and normalized:
+// their values are bound by position, as they come) have the semantics
+// of [ops.Memory], which the tests check by running the same random
+// operations through both:
 //
 //   - Upsert: INSERT ... ON CONFLICT (key) DO UPDATE SET every column,
 //     _connector_synced, _connector_deleted = 0.
@@ -88,6 +93,11 @@
 //   - Delete: UPDATE SET _connector_deleted = 1, _connector_synced WHERE
 //     the key AND _connector_deleted = 0.
 //   - Truncate: the same for every row with _connector_deleted = 0.
+//   - DeleteChildren: the same WHERE the leading key columns of the
+//     parent key equal its values, which the primary key's index serves.
+//
+// Every row a Write touches gets the same _connector_synced: the clock
+// is read once per Write.
 //
 // Upserts are buffered per table and written BatchSize rows at a time
 // with one multi-row INSERT ([DefaultBatchSize] rows, which measured

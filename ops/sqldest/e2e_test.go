@@ -25,7 +25,9 @@ type user struct {
 	UpdatedAt time.Time
 }
 
-func (u user) key() state.Mark { return state.Mark{UpdatedAt: u.UpdatedAt, ID: u.ID} }
+func (u user) key() state.Mark {
+	return state.Mark{Cursor: state.Time(u.UpdatedAt), ID: state.String(u.ID)}
+}
 
 func (u user) row() schema.Row {
 	return schema.Row{"id": u.ID, "name": u.Name, "updatedAt": u.UpdatedAt}
@@ -67,24 +69,23 @@ func (s *source) rows() map[string]schema.Row {
 func (s *source) connector(pageSize int) *connector.Connector {
 	return &connector.Connector{Name: "users", Tables: []connector.Table{{
 		Table: userTable,
-		Sync: func(ctx context.Context, sy *connector.Sync) error {
-			return connector.Incremental[user]{
-				Pages: func(w connector.Window) *paginate.Paginator[user] {
-					var items []user
-					for _, u := range s.sorted() {
-						if w.Contains(u.UpdatedAt) {
-							items = append(items, u)
-						}
+		Stream: connector.Incremental[user]{
+			Pages: func(w connector.Window) *paginate.Paginator[user] {
+				var items []user
+				for _, u := range s.sorted() {
+					if w.Contains(u.UpdatedAt) {
+						items = append(items, u)
 					}
-					return paginate.New(&memsource.Source[user]{Items: items, Kind: paginate.KindOffset, HasMore: true}, paginate.Offset(pageSize))
-				},
-				Key: user.key,
-			}.Sync(ctx, sy, func(ctx context.Context, u user) error {
+				}
+				return paginate.New(&memsource.Source[user]{Items: items, Kind: paginate.KindOffset, HasMore: true}, paginate.Offset(pageSize))
+			},
+			Key: user.key,
+			Emit: func(ctx context.Context, w *connector.Writer, u user) error {
 				s.mu.Lock()
 				s.emitted++
 				s.mu.Unlock()
-				return sy.Upsert(ctx, u.row())
-			})
+				return w.Upsert(ctx, "user", u.row())
+			},
 		},
 	}}}
 }
@@ -131,7 +132,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("after the incremental sync (-source +destination):\n%s", diff)
 	}
 	st := load(t, db)
-	if m := st.Tables["user"].Mark; m.ID != "u100" || !m.UpdatedAt.Equal(later) {
+	if m := st.Tables["user"].Mark; m.ID != state.String("u100") || !m.Cursor.Time().Equal(later) {
 		t.Errorf("stored mark = %v, want u100 at %v", m, later)
 	}
 }

@@ -7,8 +7,8 @@ import (
 
 // SetTestHook sets a function run before each statement of a write
 // transaction (what is "begin", "upsert", "update", "delete",
-// "truncate", "state" or "commit"); an error it returns fails the
-// statement.
+// "delete children", "truncate", "state" or "commit"); an error it
+// returns fails the statement.
 func SetTestHook(d *DB, f func(what string) error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -25,4 +25,22 @@ func ExecWriter(d *DB, query string) error {
 	}
 	_, err := d.conn.ExecContext(context.Background(), query)
 	return err
+}
+
+// Crash abandons d as a killed process would: its buffered upserts are
+// dropped and its connections closed without a commit, so that the file
+// can be opened again in this process.
+func Crash(d *DB) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	d.dropPending()
+	d.discard()
+	if d.owned {
+		return d.db.Close()
+	}
+	return nil
 }

@@ -2,75 +2,29 @@ package sqldest_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
-	"maps"
-	"math/rand/v2"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/opstest"
 	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/schema"
 	"github.com/connectkit/connector/state"
 )
 
-var t0 = time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+// The shared fixtures of ops/opstest, under short names.
+var (
+	t0    = opstest.T0
+	items = opstest.Items
+	item  = opstest.Item
+	wide  = opstest.Wide
+	mark  = opstest.Mark
+)
 
 var quiet = slog.New(slog.DiscardHandler)
-
-// clock returns a Now function that starts at t0 and moves one second
-// per call, so that two destinations given the same operations write the
-// same synced times.
-func clock() func() time.Time {
-	var n atomic.Int64
-	return func() time.Time { return t0.Add(time.Duration(n.Add(1)-1) * time.Second) }
-}
-
-// wide has a composite key and a column of every type.
-var wide = schema.Table{
-	Name:       "wide",
-	PrimaryKey: []string{"tenant", "id", "day"},
-	Columns: []schema.Column{
-		{Name: "tenant", Type: schema.String},
-		{Name: "id", Type: schema.Long},
-		{Name: "day", Type: schema.NaiveDate},
-		{Name: "s", Type: schema.String},
-		{Name: "b", Type: schema.Boolean},
-		{Name: "sh", Type: schema.Short},
-		{Name: "i", Type: schema.Int},
-		{Name: "l", Type: schema.Long},
-		{Name: "f", Type: schema.Float},
-		{Name: "dbl", Type: schema.Double},
-		{Name: "dec", Type: schema.Decimal},
-		{Name: "nd", Type: schema.NaiveDate},
-		{Name: "ndt", Type: schema.NaiveDateTime},
-		{Name: "utc", Type: schema.UTCDateTime},
-		{Name: "bin", Type: schema.Binary},
-		{Name: "js", Type: schema.JSON},
-		{Name: "x", Type: schema.XML},
-	},
-}
-
-// items is a small table.
-var items = schema.Table{
-	Name:       "items",
-	PrimaryKey: []string{"id"},
-	Columns: []schema.Column{
-		{Name: "id", Type: schema.Long},
-		{Name: "name", Type: schema.String},
-		{Name: "qty", Type: schema.Long},
-	},
-}
-
-func item(id int64, name string, qty int64) schema.Row {
-	return schema.Row{"id": id, "name": name, "qty": qty}
-}
 
 // open opens a DB in a temporary directory, closed at the end of the
 // test, and returns it with its path.
@@ -94,46 +48,21 @@ func reopen(t testing.TB, path string, opts sqldest.Options) *sqldest.DB {
 	return db
 }
 
-// op is one operation of a sequence.
-type op struct {
-	kind  string // upsert, update, delete, truncate, checkpoint
-	table string
-	row   schema.Row
-	st    *state.State // for checkpoint
-}
-
-// apply runs seq on d, giving each call its own copy of the row.
-func apply(t testing.TB, d ops.Destination, seq []op) {
+// prepare declares tables on d, failing the test on an error.
+func prepare(t testing.TB, d ops.Destination, tables ...schema.Table) {
 	t.Helper()
-	ctx := context.Background()
-	for i, o := range seq {
-		row := maps.Clone(o.row)
-		var err error
-		switch o.kind {
-		case "upsert":
-			err = d.Upsert(ctx, o.table, row)
-		case "update":
-			err = d.Update(ctx, o.table, row)
-		case "delete":
-			err = d.Delete(ctx, o.table, row)
-		case "truncate":
-			err = d.Truncate(ctx, o.table)
-		case "checkpoint":
-			err = d.Checkpoint(ctx, o.st)
-		default:
-			t.Fatalf("unknown op %q", o.kind)
-		}
-		if err != nil {
-			t.Fatalf("op %d (%s %s %v): %v", i, o.kind, o.table, o.row, err)
-		}
+	if err := d.Prepare(context.Background(), tables); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// mark returns a state whose table has a mark naming n.
-func mark(table string, n int) *state.State {
-	st := state.New()
-	st.Table(table).Mark = state.Mark{UpdatedAt: t0.Add(time.Duration(n) * time.Second), ID: fmt.Sprint(n)}
-	return st
+// apply sends steps to d, prepared with tables, as the runner does
+// (opstest.Apply), failing the test on an error.
+func apply(t testing.TB, d ops.Destination, tables []schema.Table, steps ...opstest.Step) {
+	t.Helper()
+	if err := opstest.Apply(context.Background(), d, tables, steps...); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // live returns db.Live(table), failing the test on an error.
@@ -146,20 +75,10 @@ func live(t testing.TB, db *sqldest.DB, table string) map[string]schema.Row {
 	return got
 }
 
-// rows returns db.Rows(table), failing the test on an error.
-func rows(t testing.TB, db *sqldest.DB, table string) []schema.Row {
-	t.Helper()
-	got, err := db.Rows(context.Background(), table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
-
-// load returns db.Load, failing the test on an error.
+// load returns db.LoadState, failing the test on an error.
 func load(t testing.TB, db *sqldest.DB) *state.State {
 	t.Helper()
-	st, err := db.Load(context.Background())
+	st, err := db.LoadState(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,87 +93,12 @@ func sameLive(t testing.TB, m *ops.Memory, db *sqldest.DB, table string) {
 	}
 }
 
-// randomValue returns a canonical value of type typ, nil sometimes.
-func randomValue(r *rand.Rand, typ schema.Type, nullable bool) any {
-	if nullable && r.IntN(8) == 0 {
-		return nil
+// encoded returns st as its document, for comparisons.
+func encoded(t testing.TB, st *state.State) string {
+	t.Helper()
+	b, err := st.Encode()
+	if err != nil {
+		t.Fatal(err)
 	}
-	switch typ {
-	case schema.String:
-		return []string{"", "a", "é😀", "x y", "quote\"d", "nul\x00"}[r.IntN(6)]
-	case schema.XML:
-		return fmt.Sprintf("<x n=%q/>", fmt.Sprint(r.IntN(100)))
-	case schema.Boolean:
-		return r.IntN(2) == 0
-	case schema.Short:
-		return int64(int16(r.Uint32()))
-	case schema.Int:
-		return int64(int32(r.Uint32()))
-	case schema.Long:
-		return int64(r.Uint64())
-	case schema.Float:
-		return float64(float32(r.NormFloat64() * 1e6))
-	case schema.Double:
-		return r.NormFloat64() * 1e100
-	case schema.Decimal:
-		return fmt.Sprintf("%d.%03d", r.IntN(2000000)-1000000, r.IntN(1000))
-	case schema.NaiveDate:
-		return t0.AddDate(0, 0, r.IntN(1000)-500).Truncate(24 * time.Hour)
-	case schema.NaiveDateTime, schema.UTCDateTime:
-		return t0.Add(time.Duration(r.Int64N(int64(1000 * time.Hour))))
-	case schema.Binary:
-		b := make([]byte, r.IntN(5))
-		for i := range b {
-			b[i] = byte(r.IntN(3))
-		}
-		return b
-	case schema.JSON:
-		return json.RawMessage(fmt.Sprintf(`{"n": %d, "a": [true, null]}`, r.IntN(100)))
-	}
-	panic(fmt.Sprint("no random value for ", typ))
-}
-
-// randomKey returns a key of wide from a small pool, so that operations
-// meet the same rows.
-func randomKey(r *rand.Rand) schema.Row {
-	return schema.Row{
-		"tenant": []string{"a", "b"}[r.IntN(2)],
-		"id":     int64(r.IntN(8)),
-		"day":    t0.AddDate(0, 0, r.IntN(2)).Truncate(24 * time.Hour),
-	}
-}
-
-// randomRow returns a full row of wide, or some of its columns.
-func randomRow(r *rand.Rand, partial bool) schema.Row {
-	row := randomKey(r)
-	for _, c := range wide.Columns[3:] {
-		if partial && r.IntN(3) > 0 {
-			continue
-		}
-		if !partial && r.IntN(10) == 0 {
-			continue // absent: NULL
-		}
-		row[c.Name] = randomValue(r, c.Type, true)
-	}
-	return row
-}
-
-// randomOps returns n random operations on wide.
-func randomOps(r *rand.Rand, n int) []op {
-	out := make([]op, 0, n)
-	for i := range n {
-		switch p := r.IntN(100); {
-		case p < 40:
-			out = append(out, op{kind: "upsert", table: "wide", row: randomRow(r, false)})
-		case p < 65:
-			out = append(out, op{kind: "update", table: "wide", row: randomRow(r, true)})
-		case p < 82:
-			out = append(out, op{kind: "delete", table: "wide", row: randomKey(r)})
-		case p < 85:
-			out = append(out, op{kind: "truncate", table: "wide"})
-		default:
-			out = append(out, op{kind: "checkpoint", st: mark("wide", i)})
-		}
-	}
-	return out
+	return string(b)
 }

@@ -53,19 +53,21 @@ func (d *DB) read(ctx context.Context, name string, all bool, fn func(key string
 	if d.closed {
 		return fmt.Errorf("sqldest: reading %q: %w", name, ErrClosed)
 	}
-	t := d.tables[name]
-	if t == nil {
-		return fmt.Errorf("sqldest: reading %q: %w", name, schema.ErrUnknownTable)
-	}
 	// Statements run to completion (see write); ctx is checked per row.
 	qctx := context.WithoutCancel(ctx)
+	conn, err := d.writer(qctx)
+	if err != nil {
+		return fmt.Errorf("sqldest: reading %q: taking a connection: %w", name, err)
+	}
+	t := d.tables[name]
+	if t == nil {
+		if t, err = d.stored(qctx, conn, name); err != nil {
+			return fmt.Errorf("sqldest: reading %q: %w", name, err)
+		}
+	}
 	if err := d.flush(qctx, t); err != nil {
 		d.abort(err)
 		return fmt.Errorf("sqldest: reading %q: %w", name, err)
-	}
-	conn, err := d.writer(ctx)
-	if err != nil {
-		return fmt.Errorf("sqldest: reading %q: taking a connection: %w", name, err)
 	}
 	q := d.dialect.Quote
 	var b strings.Builder
@@ -98,15 +100,18 @@ func (d *DB) read(ctx context.Context, name string, all bool, fn func(key string
 		if err := rows.Scan(ptrs...); err != nil {
 			return fmt.Errorf("sqldest: reading %q: %w", name, err)
 		}
-		row := make(schema.Row, n+2)
 		for i, c := range t.cols {
 			v, err := d.dialect.Decode(c.Type, vals[i])
 			if err != nil {
 				return fmt.Errorf("sqldest: reading %q: column %q: %w", name, c.Name, err)
 			}
-			row[c.Name] = v
+			vals[i] = v
 		}
-		key := t.c.KeyOf(row)
+		key := t.c.KeyOf(vals)
+		row := make(schema.Row, n+2)
+		for i, c := range t.cols {
+			row[c.Name] = vals[i]
+		}
 		if all {
 			for i, sys := range []struct {
 				name string
@@ -125,4 +130,54 @@ func (d *DB) read(ctx context.Context, name string, all bool, fn func(key string
 		return fmt.Errorf("sqldest: reading %q: %w", name, err)
 	}
 	return nil
+}
+
+// stored returns the table named name as the database holds it, for
+// reading a table this DB has not declared: its columns but the system
+// columns, each of the schema type its declared SQL type names, and its
+// primary key. A table that does not exist is an error wrapping
+// [schema.ErrUnknownTable].
+func (d *DB) stored(ctx context.Context, q Querier, name string) (*table, error) {
+	info, err := d.dialect.Columns(ctx, q, name)
+	if err != nil {
+		return nil, fmt.Errorf("reading its columns: %w", err)
+	}
+	if len(info) == 0 || foldName(name) == foldName(StateTable) {
+		return nil, schema.ErrUnknownTable
+	}
+	tt := schema.Table{Name: name}
+	var key []ColumnInfo
+	for _, ci := range info {
+		if f := foldName(ci.Name); f == foldName(ops.SyncedColumn) || f == foldName(ops.DeletedColumn) {
+			continue
+		}
+		typ, ok := d.schemaType(ci.Type)
+		if !ok {
+			return nil, fmt.Errorf("column %q has the SQL type %s, which names no schema type", ci.Name, ci.Type)
+		}
+		tt.Columns = append(tt.Columns, schema.Column{Name: ci.Name, Type: typ})
+		if ci.Key > 0 {
+			key = append(key, ci)
+		}
+	}
+	slices.SortFunc(key, func(a, b ColumnInfo) int { return a.Key - b.Key })
+	for _, ci := range key {
+		tt.PrimaryKey = append(tt.PrimaryKey, ci.Name)
+	}
+	c, err := tt.Compile()
+	if err != nil {
+		return nil, fmt.Errorf("the table in the database: %w", err)
+	}
+	return newTable(d.dialect, c, nil, 1), nil
+}
+
+// schemaType returns the schema type whose columns the dialect declares
+// with the SQL type sqlType.
+func (d *DB) schemaType(sqlType string) (schema.Type, bool) {
+	for _, t := range schema.Types() {
+		if normType(d.dialect.ColumnType(t)) == normType(sqlType) {
+			return t, true
+		}
+	}
+	return 0, false
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/opstest"
 	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/schema"
 )
@@ -18,71 +19,27 @@ func withColumns(t schema.Table, cols ...schema.Column) schema.Table {
 	return t
 }
 
-func TestAddColumn(t *testing.T) {
-	ctx := context.Background()
-	db, path := open(t, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, db, []op{
-		{kind: "upsert", table: "items", row: item(1, "a", 1)},
-		{kind: "checkpoint", st: mark("items", 1)},
-	})
-	db.Close()
-
-	v2 := withColumns(items, schema.Column{Name: "price", Type: schema.Decimal}, schema.Column{Name: "order", Type: schema.UTCDateTime})
-	db = reopen(t, path, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{v2}); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, db, []op{
-		{kind: "upsert", table: "items", row: schema.Row{"id": int64(2), "name": "b", "qty": int64(2), "price": "9.90", "order": t0}},
-		{kind: "update", table: "items", row: schema.Row{"id": int64(1), "price": "1.00"}},
-		{kind: "upsert", table: "items", row: item(3, "c", 3)},
-		{kind: "checkpoint", st: mark("items", 2)},
-	})
-	want := map[string]schema.Row{
-		"1": {"id": int64(1), "name": "a", "qty": int64(1), "price": "1.00", "order": nil},
-		"2": {"id": int64(2), "name": "b", "qty": int64(2), "price": "9.90", "order": t0},
-		"3": {"id": int64(3), "name": "c", "qty": int64(3), "price": nil, "order": nil},
-	}
-	if diff := cmp.Diff(want, live(t, db, "items")); diff != "" {
-		t.Errorf("Live after adding columns (-want +got):\n%s", diff)
-	}
-	// Declaring the same columns again changes nothing.
-	if err := db.Prepare(ctx, []schema.Table{v2}); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, live(t, db, "items")); diff != "" {
-		t.Errorf("Live after preparing again (-want +got):\n%s", diff)
-	}
-}
-
 func TestRemovedColumnIsKept(t *testing.T) {
 	ctx := context.Background()
 	db, path := open(t, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, db, []op{
-		{kind: "upsert", table: "items", row: item(1, "a", 1)},
-		{kind: "upsert", table: "items", row: item(2, "b", 2)},
-		{kind: "checkpoint", st: mark("items", 1)},
-	})
+	prepare(t, db, items)
+	apply(t, db, []schema.Table{items},
+		opstest.Upsert("items", item(1, "a", 1)),
+		opstest.Upsert("items", item(2, "b", 2)),
+		opstest.Checkpoint(mark("items", 1)),
+	)
 	db.Close()
 
 	v2 := items
 	v2.Columns = []schema.Column{{Name: "id", Type: schema.Long}, {Name: "name", Type: schema.String}}
 	db = reopen(t, path, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{v2}); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, db, []op{
-		{kind: "update", table: "items", row: schema.Row{"id": int64(1), "name": "a2"}}, // qty kept
-		{kind: "upsert", table: "items", row: schema.Row{"id": int64(2), "name": "b2"}}, // qty NULL
-		{kind: "upsert", table: "items", row: schema.Row{"id": int64(3), "name": "c"}},
-		{kind: "checkpoint", st: mark("items", 2)},
-	})
+	prepare(t, db, v2)
+	apply(t, db, []schema.Table{v2},
+		opstest.Update("items", schema.Row{"id": int64(1), "name": "a2"}), // qty kept
+		opstest.Upsert("items", schema.Row{"id": int64(2), "name": "b2"}), // qty NULL
+		opstest.Upsert("items", schema.Row{"id": int64(3), "name": "c"}),
+		opstest.Checkpoint(mark("items", 2)),
+	)
 	want := map[string]schema.Row{
 		"1": {"id": int64(1), "name": "a2"},
 		"2": {"id": int64(2), "name": "b2"},
@@ -126,10 +83,8 @@ func TestIncompatibleChanges(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db, path := open(t, sqldest.Options{})
-			if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
-				t.Fatal(err)
-			}
-			apply(t, db, []op{{kind: "upsert", table: "items", row: item(1, "a", 1)}, {kind: "checkpoint", st: mark("items", 1)}})
+			prepare(t, db, items)
+			apply(t, db, []schema.Table{items}, opstest.Upsert("items", item(1, "a", 1)), opstest.Checkpoint(mark("items", 1)))
 			db.Close()
 			db = reopen(t, path, sqldest.Options{})
 			// Another table in the same call, to check that a failing
@@ -148,13 +103,11 @@ func TestIncompatibleChanges(t *testing.T) {
 			if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'other'`).Scan(&n); err != nil || n != 0 {
 				t.Errorf("table other after the failed Prepare: %d, %v; want none", n, err)
 			}
-			if err := db.Upsert(ctx, "other", schema.Row{"k": "x"}); !errors.Is(err, schema.ErrUnknownTable) {
+			if err := opstest.Apply(ctx, db, []schema.Table{other}, opstest.Upsert("other", schema.Row{"k": "x"})); !errors.Is(err, schema.ErrUnknownTable) {
 				t.Errorf("Upsert into a table of the failed Prepare = %v, want ErrUnknownTable", err)
 			}
 			// The old declaration still works.
-			if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
-				t.Fatal(err)
-			}
+			prepare(t, db, items)
 			if n := len(live(t, db, "items")); n != 1 {
 				t.Errorf("rows = %d, want 1", n)
 			}
@@ -182,33 +135,29 @@ func TestQuotedNames(t *testing.T) {
 	row := func(sel string, from int64, g string) schema.Row {
 		return schema.Row{"select": sel, "from": from, "group by": g, `it's "quoted"`: "1.5", "where;--": true, "ключ": t0}
 	}
-	seq := []op{
-		{kind: "upsert", table: quoted.Name, row: row("a", 1, "x")},
-		{kind: "upsert", table: quoted.Name, row: row("a", 2, "y")},
-		{kind: "upsert", table: "order", row: schema.Row{"index": int64(1), "table": "t"}},
-		{kind: "update", table: quoted.Name, row: schema.Row{"select": "a", "from": int64(1), "group by": "z"}},
-		{kind: "delete", table: quoted.Name, row: schema.Row{"select": "a", "from": int64(2)}},
-		{kind: "checkpoint", st: mark(quoted.Name, 1)},
-		{kind: "truncate", table: "order"},
-		{kind: "upsert", table: "order", row: schema.Row{"index": int64(2), "table": "u"}},
-		{kind: "checkpoint", st: mark(quoted.Name, 2)},
+	seq := []opstest.Step{
+		opstest.Upsert(quoted.Name, row("a", 1, "x")),
+		opstest.Upsert(quoted.Name, row("a", 2, "y")),
+		opstest.Upsert("order", schema.Row{"index": int64(1), "table": "t"}),
+		opstest.Update(quoted.Name, schema.Row{"select": "a", "from": int64(1), "group by": "z"}),
+		opstest.Delete(quoted.Name, schema.Row{"select": "a", "from": int64(2)}),
+		opstest.Checkpoint(mark(quoted.Name, 1)),
+		opstest.Truncate("order"),
+		opstest.Upsert("order", schema.Row{"index": int64(2), "table": "u"}),
+		opstest.Checkpoint(mark(quoted.Name, 2)),
 	}
 	mem := ops.NewMemory()
 	db, path := open(t, sqldest.Options{})
 	for _, d := range []ops.Destination{mem, db} {
-		if err := d.Prepare(ctx, []schema.Table{quoted, order}); err != nil {
-			t.Fatal(err)
-		}
-		apply(t, d, seq)
+		prepare(t, d, quoted, order)
+		apply(t, d, []schema.Table{quoted, order}, seq...)
 	}
 	sameLive(t, mem, db, quoted.Name)
 	sameLive(t, mem, db, "order")
 	db.Close()
 	db = reopen(t, path, sqldest.Options{})
 	v2 := withColumns(quoted, schema.Column{Name: `new "col"`, Type: schema.JSON})
-	if err := db.Prepare(ctx, []schema.Table{v2, order}); err != nil {
-		t.Fatal(err)
-	}
+	prepare(t, db, v2, order)
 	var n int
 	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM "order" WHERE "_connector_deleted" = 0`).Scan(&n); err != nil || n != 1 {
 		t.Errorf(`live rows of "order" = %d, %v; want 1`, n, err)
@@ -218,9 +167,7 @@ func TestQuotedNames(t *testing.T) {
 func TestInvalidNames(t *testing.T) {
 	ctx := context.Background()
 	db, _ := open(t, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
-		t.Fatal(err)
-	}
+	prepare(t, db, items)
 	one := func(name string, cols ...string) schema.Table {
 		t := schema.Table{Name: name, PrimaryKey: []string{cols[0]}}
 		for _, c := range cols {
@@ -252,35 +199,29 @@ func TestInvalidNames(t *testing.T) {
 func TestPrepareInOpenTransaction(t *testing.T) {
 	ctx := context.Background()
 	db, path := open(t, sqldest.Options{BatchSize: 1})
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, db, []op{{kind: "upsert", table: "items", row: item(1, "a", 1)}})
+	prepare(t, db, items)
+	apply(t, db, []schema.Table{items}, opstest.Upsert("items", item(1, "a", 1)))
 	v2 := withColumns(items, schema.Column{Name: "price", Type: schema.Decimal})
 	bad := withColumns(items)
 	bad.Columns[1].Type = schema.Long
 	if err := db.Prepare(ctx, []schema.Table{bad}); !errors.Is(err, ops.ErrSchemaChange) {
 		t.Fatalf("Prepare = %v, want ErrSchemaChange", err)
 	}
-	if err := db.Prepare(ctx, []schema.Table{v2, wide}); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, db, []op{
-		{kind: "upsert", table: "items", row: schema.Row{"id": int64(2), "price": "2.50"}},
-		{kind: "upsert", table: "wide", row: schema.Row{"tenant": "t", "id": int64(1), "day": t0}},
-	})
+	prepare(t, db, v2, wide)
+	apply(t, db, []schema.Table{v2, wide},
+		opstest.Upsert("items", schema.Row{"id": int64(2), "price": "2.50"}),
+		opstest.Upsert("wide", schema.Row{"tenant": "t", "id": int64(1), "day": t0}),
+	)
 	// Not committed: another connection sees neither the rows nor the
 	// new column and table.
 	var n int
 	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'wide'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("wide seen by another connection before the checkpoint: %d, %v", n, err)
 	}
-	apply(t, db, []op{{kind: "checkpoint", st: mark("items", 1)}})
+	apply(t, db, nil, opstest.Checkpoint(mark("items", 1)))
 	db.Close()
 	db = reopen(t, path, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{v2, wide}); err != nil {
-		t.Fatal(err)
-	}
+	prepare(t, db, v2, wide)
 	want := map[string]schema.Row{
 		"1": {"id": int64(1), "name": "a", "qty": int64(1), "price": nil},
 		"2": {"id": int64(2), "name": nil, "qty": nil, "price": "2.50"},

@@ -21,25 +21,33 @@ import (
 // wrapping [ErrRolledBack], to save a state after a failed statement
 // rolled back operations it covers.
 func (d *DB) Checkpoint(ctx context.Context, st *state.State) error {
-	return d.saveState(ctx, st, "checkpoint", true)
-}
-
-// Save writes st into [StateTable] and commits, like Checkpoint: the
-// operations since the last checkpoint, if any, commit with it. Save is
-// not counted in the Summary.
-func (d *DB) Save(ctx context.Context, st *state.State) error {
-	return d.saveState(ctx, st, "saving state", false)
-}
-
-func (d *DB) saveState(ctx context.Context, st *state.State, what string, count bool) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqldest: %s: %w", what, err)
-	}
 	if st == nil {
-		return fmt.Errorf("sqldest: %s: nil state", what)
+		return errors.New("sqldest: checkpoint: nil state")
 	}
-	data, err := st.Encode()
-	if err != nil {
+	return d.checkpoint(ctx, func(*state.State) (*state.State, error) { return st, nil }, false)
+}
+
+// CheckpointMerge is Checkpoint of the state merge returns, given the
+// stored state ([state.New] if none): it writes the buffered upserts,
+// reads the stored state in the open transaction, which holds the
+// database's write lock (BEGIN IMMEDIATE), so that no other writer can
+// change it before the commit, stores merge's result and commits. An
+// error from merge, or a nil state, fails the checkpoint; the operations
+// since the last checkpoint stay pending for the next one. A stored state
+// that cannot be decoded is an error wrapping [state.ErrCorrupt] and is
+// left as it is.
+func (d *DB) CheckpointMerge(ctx context.Context, merge func(stored *state.State) (*state.State, error)) error {
+	if merge == nil {
+		return errors.New("sqldest: checkpoint: nil merge function")
+	}
+	return d.checkpoint(ctx, merge, true)
+}
+
+// checkpoint writes the buffered upserts, then the state next returns,
+// given the stored state when read is true (else nil), and commits.
+func (d *DB) checkpoint(ctx context.Context, next func(stored *state.State) (*state.State, error), read bool) error {
+	const what = "checkpoint"
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqldest: %s: %w", what, err)
 	}
 	d.mu.Lock()
@@ -60,20 +68,35 @@ func (d *DB) saveState(ctx context.Context, st *state.State, what string, count 
 	if err := d.begin(ctx); err != nil {
 		return fmt.Errorf("sqldest: %s: %w", what, err)
 	}
-	if !d.stateOK {
+	var stored *state.State
+	if read || !d.stateOK {
 		// Never overwrite a state this process has not read: it may be
 		// corrupt, and then a person has to look at it.
-		old, found, err := d.readState(ctx)
-		if err == nil && found {
-			_, err = state.Decode(old)
-			if err != nil {
+		data, found, err := d.readState(ctx)
+		if err != nil {
+			return fmt.Errorf("sqldest: %s: reading the stored state: %w", what, err)
+		}
+		stored = state.New()
+		if found {
+			if stored, err = state.Decode(data); err != nil {
 				d.corrupt = fmt.Errorf("%s: %w", StateTable, err)
 				return fmt.Errorf("sqldest: %s: refusing to overwrite the stored state: %w", what, d.corrupt)
 			}
 		}
-		if err != nil {
-			return fmt.Errorf("sqldest: %s: reading the stored state: %w", what, err)
-		}
+	}
+	if !read {
+		stored = nil
+	}
+	st, err := next(stored)
+	if err == nil && st == nil {
+		err = errors.New("nil state")
+	}
+	if err != nil {
+		return fmt.Errorf("sqldest: %s: %w", what, err)
+	}
+	data, err := st.Encode()
+	if err != nil {
+		return fmt.Errorf("sqldest: %s: %w", what, err)
 	}
 	stmt, err := d.prepared(ctx, &d.stateStmt, d.dialect.Upsert(StateTable, []string{"id", "state", "updated_at"}, []string{"id"}, 1))
 	if err == nil {
@@ -89,19 +112,18 @@ func (d *DB) saveState(ctx context.Context, st *state.State, what string, count 
 		return fmt.Errorf("sqldest: %s: %w", what, err)
 	}
 	d.stateOK = true
-	if count {
-		s := d.summary[""]
-		s.Checkpoints++
-		d.summary[""] = s
-	}
+	s := d.summary[""]
+	s.Checkpoints++
+	d.summary[""] = s
 	return nil
 }
 
-// Load returns the state stored by the last Checkpoint or Save, or
-// [state.New] if the database holds none. A stored state that cannot be
-// decoded is an error wrapping [state.ErrCorrupt], and this DB will not
-// overwrite it.
-func (d *DB) Load(ctx context.Context) (*state.State, error) {
+// LoadState returns the state stored by the last checkpoint, or
+// [state.New] if the database holds none; it may be called before
+// Prepare, as the runner does. A stored state that cannot be decoded is
+// an error wrapping [state.ErrCorrupt], and this DB will not overwrite
+// it.
+func (d *DB) LoadState(ctx context.Context) (*state.State, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sqldest: loading state: %w", err)
 	}

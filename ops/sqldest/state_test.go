@@ -7,48 +7,29 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
+	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"go.uber.org/goleak"
-
-	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/opstest"
 	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/schema"
 	"github.com/connectkit/connector/state"
 )
 
-func TestLoadAndSave(t *testing.T) {
+// TestStateTable reads the stored state as another program would.
+func TestStateTable(t *testing.T) {
 	ctx := context.Background()
-	db, path := open(t, sqldest.Options{})
-	// A new file holds no state, before and after Prepare.
-	if got := encoded(t, load(t, db)); got != encoded(t, state.New()) {
-		t.Errorf("Load of a new database = %s, want state.New()", got)
-	}
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
+	db, _ := open(t, sqldest.Options{})
+	prepare(t, db, items)
+	apply(t, db, []schema.Table{items}, opstest.Checkpoint(mark("items", 5)))
+	var doc, updated string
+	if err := db.SQL().QueryRowContext(ctx, `SELECT state, updated_at FROM _connector_state WHERE id = 1`).Scan(&doc, &updated); err != nil {
 		t.Fatal(err)
 	}
-	if got := encoded(t, load(t, db)); got != encoded(t, state.New()) {
-		t.Errorf("Load after Prepare = %s, want state.New()", got)
+	if doc != encoded(t, mark("items", 5)) {
+		t.Errorf("state = %s, want %s", doc, encoded(t, mark("items", 5)))
 	}
-	st := mark("items", 5)
-	st.Table("items").Values = map[string]string{"etag": `"x"`}
-	if err := db.Save(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	if got := db.Summary()[""].Checkpoints; got != 0 {
-		t.Errorf("checkpoints counted after Save = %d, want 0", got)
-	}
-	st.Table("items").Values["etag"] = "changed after Save"
-	db.Close()
-	db = reopen(t, path, sqldest.Options{})
-	got := load(t, db)
-	if want := mark("items", 5); cmp.Diff(want.Tables["items"].Mark, got.Tables["items"].Mark) != "" || got.Tables["items"].Values["etag"] != `"x"` {
-		t.Errorf("Load after reopening = %s", encoded(t, got))
-	}
-	var updated string
-	if err := db.SQL().QueryRowContext(ctx, `SELECT updated_at FROM _connector_state WHERE id = 1`).Scan(&updated); err != nil || len(updated) != len("2006-01-02T15:04:05.000000000Z") {
+	if _, err := time.Parse(time.RFC3339Nano, updated); err != nil || len(updated) != len("2006-01-02T15:04:05.000000000Z") {
 		t.Errorf("updated_at = %q, %v", updated, err)
 	}
 }
@@ -58,30 +39,27 @@ func TestCorruptState(t *testing.T) {
 	for _, loadFirst := range []bool{true, false} {
 		t.Run(fmt.Sprint("load first ", loadFirst), func(t *testing.T) {
 			db, path := open(t, sqldest.Options{})
-			if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
-				t.Fatal(err)
-			}
-			apply(t, db, []op{{kind: "upsert", table: "items", row: item(1, "a", 1)}, {kind: "checkpoint", st: mark("items", 1)}})
+			prepare(t, db, items)
+			apply(t, db, []schema.Table{items}, opstest.Upsert("items", item(1, "a", 1)), opstest.Checkpoint(mark("items", 1)))
 			const garbage = `{"version": 1, "tables": {"items": {"mark": 12}}`
 			if _, err := db.SQL().ExecContext(ctx, `UPDATE _connector_state SET state = ?`, garbage); err != nil {
 				t.Fatal(err)
 			}
 			db.Close()
 			db = reopen(t, path, sqldest.Options{})
-			if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
-				t.Fatal(err)
-			}
+			prepare(t, db, items)
 			if loadFirst {
-				if _, err := db.Load(ctx); !errors.Is(err, state.ErrCorrupt) {
+				if _, err := db.LoadState(ctx); !errors.Is(err, state.ErrCorrupt) {
 					t.Fatalf("Load of a corrupt state = %v, want state.ErrCorrupt", err)
 				}
 			}
-			apply(t, db, []op{{kind: "upsert", table: "items", row: item(2, "b", 2)}})
+			apply(t, db, []schema.Table{items}, opstest.Upsert("items", item(2, "b", 2)))
 			if err := db.Checkpoint(ctx, mark("items", 2)); !errors.Is(err, state.ErrCorrupt) {
 				t.Errorf("Checkpoint over a corrupt state = %v, want state.ErrCorrupt", err)
 			}
-			if err := db.Save(ctx, mark("items", 2)); !errors.Is(err, state.ErrCorrupt) {
-				t.Errorf("Save over a corrupt state = %v, want state.ErrCorrupt", err)
+			merge := func(st *state.State) (*state.State, error) { return st, nil }
+			if err := db.CheckpointMerge(ctx, merge); !errors.Is(err, state.ErrCorrupt) {
+				t.Errorf("CheckpointMerge over a corrupt state = %v, want state.ErrCorrupt", err)
 			}
 			db.Close()
 			db = reopen(t, path, sqldest.Options{})
@@ -89,9 +67,7 @@ func TestCorruptState(t *testing.T) {
 			if err := db.SQL().QueryRowContext(ctx, `SELECT state FROM _connector_state`).Scan(&got); err != nil || got != garbage {
 				t.Errorf("stored state = %q, %v; want it untouched", got, err)
 			}
-			if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
-				t.Fatal(err)
-			}
+			prepare(t, db, items)
 			if n := len(live(t, db, "items")); n != 1 {
 				t.Errorf("rows = %d, want the 1 checkpointed before", n)
 			}
@@ -107,103 +83,13 @@ func TestCorruptState(t *testing.T) {
 	}
 }
 
-// TestConcurrentWriters writes several tables from several goroutines,
-// each checkpointing now and then, as the runner does with Concurrency
-// above 1.
-func TestConcurrentWriters(t *testing.T) {
-	defer goleak.VerifyNone(t)
-	ctx := context.Background()
-	const tables, perTable = 4, 60
-	var decl []schema.Table
-	for i := range tables {
-		tt := items
-		tt.Name = fmt.Sprint("items", i)
-		decl = append(decl, tt)
-	}
-	path := t.TempDir() + "/dest.db"
-	db, err := sqldest.Open(ctx, path, sqldest.Options{Logger: quiet, BatchSize: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem := ops.NewMemory()
-	for _, d := range []ops.Destination{db, mem} {
-		if err := d.Prepare(ctx, decl); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, tables*2)
-	for g := range tables {
-		name := decl[g].Name
-		wg.Go(func() {
-			for i := range perTable {
-				var err error
-				switch {
-				case i%10 == 9:
-					err = db.Checkpoint(ctx, mark(name, i))
-				case i%7 == 6:
-					err = db.Delete(ctx, name, schema.Row{"id": int64(i - 3)})
-				case i%5 == 4:
-					err = db.Update(ctx, name, schema.Row{"id": int64(i - 1), "qty": int64(-i)})
-				default:
-					err = db.Upsert(ctx, name, item(int64(i), name, int64(i)))
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-				wg.Go(func() { _, _ = db.Live(ctx, name) }) // readers too
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	// The same operations, one table after the other, in Memory.
-	for g := range tables {
-		name := decl[g].Name
-		for i := range perTable {
-			switch {
-			case i%10 == 9:
-			case i%7 == 6:
-				apply(t, mem, []op{{kind: "delete", table: name, row: schema.Row{"id": int64(i - 3)}}})
-			case i%5 == 4:
-				apply(t, mem, []op{{kind: "update", table: name, row: schema.Row{"id": int64(i - 1), "qty": int64(-i)}}})
-			default:
-				apply(t, mem, []op{{kind: "upsert", table: name, row: item(int64(i), name, int64(i))}})
-			}
-		}
-	}
-	if err := db.Checkpoint(ctx, mark("end", 0)); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range decl {
-		sameLive(t, mem, db, tt.Name)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db = reopen(t, path, sqldest.Options{})
-	if err := db.Prepare(ctx, decl); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range decl {
-		sameLive(t, mem, db, tt.Name)
-	}
-	db.Close()
-}
-
 func TestOpenPaths(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := dir + "/odd name?x=1#frag%41.db"
 	db := reopen(t, path, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, db, []op{{kind: "upsert", table: "items", row: item(1, "a", 1)}, {kind: "checkpoint", st: mark("items", 1)}})
+	prepare(t, db, items)
+	apply(t, db, []schema.Table{items}, opstest.Upsert("items", item(1, "a", 1)), opstest.Checkpoint(mark("items", 1)))
 	var mode string
 	if err := db.SQL().QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
@@ -242,10 +128,8 @@ func TestNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	load(t, db)
-	if err := db.Prepare(ctx, []schema.Table{items}); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, db, []op{{kind: "upsert", table: "items", row: item(1, "a", 1)}, {kind: "checkpoint", st: mark("items", 1)}})
+	prepare(t, db, items)
+	apply(t, db, []schema.Table{items}, opstest.Upsert("items", item(1, "a", 1)), opstest.Checkpoint(mark("items", 1)))
 	if n := len(live(t, db, "items")); n != 1 {
 		t.Errorf("rows = %d, want 1", n)
 	}

@@ -9,93 +9,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/opstest"
 	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/schema"
 )
 
-// edgeRows are rows of wide with edge values of every type.
-func edgeRows() []schema.Row {
-	day := time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)
-	return []schema.Row{
-		{ // largest values
-			"tenant": "max", "id": int64(math.MaxInt64), "day": day,
-			"s": "", "b": true, "sh": int64(math.MaxInt16), "i": int64(math.MaxInt32), "l": int64(math.MaxInt64),
-			"f": float64(math.MaxFloat32), "dbl": math.MaxFloat64,
-			"dec": "123456789012345678901234567890123456789.123456789012345678901234567890",
-			"nd":  time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
-			"ndt": time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
-			"utc": time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
-			"bin": []byte{0, 0, 0}, "js": json.RawMessage(`{"a":[1,2.50,{"b":null}],"u":"é\u0000"}`),
-			"x": "<x a='1'>&amp;</x>",
-		},
-		{ // smallest values
-			"tenant": "min", "id": int64(math.MinInt64), "day": day,
-			"s": "unicode é 😀 \u2028 nul\x00 tab\t", "b": false,
-			"sh": int64(math.MinInt16), "i": int64(math.MinInt32), "l": int64(math.MinInt64),
-			"f": float64(-math.MaxFloat32), "dbl": math.SmallestNonzeroFloat64,
-			"dec": "-0.000000000000000000000000000000000000000001",
-			"nd":  time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
-			"ndt": time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
-			"utc": time.Time{},
-			"bin": []byte{}, "js": json.RawMessage(`[]`), "x": "",
-		},
-		{ // zeros and small things
-			"tenant": "", "id": int64(0), "day": time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
-			"s": "\xff\xfe not UTF-8", "b": false, "sh": int64(0), "i": int64(-1), "l": int64(1),
-			"f": 0.1, "dbl": -1e-300, "dec": "0", "nd": time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
-			"ndt": time.Date(2024, 5, 1, 10, 0, 0, 1, time.UTC),
-			"utc": time.Date(2024, 5, 1, 10, 0, 0, 1, time.UTC),
-			"bin": []byte{0xff, 0, 1}, "js": json.RawMessage(` { "spaced" : "kept" } `), "x": "<x/>",
-		},
-		{ // JSON scalars keep their text
-			"tenant": "json", "id": int64(1), "day": day,
-			"js": json.RawMessage(`1.50`), "dec": "1.50",
-		},
-		{ // every other column NULL
-			"tenant": "null", "id": int64(2), "day": day,
-			"s": nil, "b": nil, "sh": nil, "i": nil, "l": nil, "f": nil, "dbl": nil, "dec": nil,
-			"nd": nil, "ndt": nil, "utc": nil, "bin": nil, "js": nil, "x": nil,
-		},
-	}
-}
-
-func TestTypeRoundTrip(t *testing.T) {
+// TestStorage checks the declared SQL types and the storage classes,
+// which other programs reading the file see. (The round trip of every
+// value is opstest's.)
+func TestStorage(t *testing.T) {
 	ctx := context.Background()
-	mem := ops.NewMemory()
 	db, path := open(t, sqldest.Options{})
-	for _, d := range []ops.Destination{mem, db} {
-		if err := d.Prepare(ctx, []schema.Table{wide}); err != nil {
-			t.Fatal(err)
-		}
-		for _, row := range edgeRows() {
-			apply(t, d, []op{{kind: "upsert", table: "wide", row: row}})
-		}
-		apply(t, d, []op{{kind: "checkpoint", st: mark("wide", 1)}})
-	}
-	want := mem.Live("wide")
-	if len(want) != len(edgeRows()) {
-		t.Fatalf("Memory holds %d rows, want %d", len(want), len(edgeRows()))
-	}
-	if diff := cmp.Diff(want, live(t, db, "wide")); diff != "" {
-		t.Errorf("Live mismatch (-want +got):\n%s", diff)
-	}
-	// The empty BINARY is a value, not NULL, and so is the zero time.
-	if got := live(t, db, "wide")[wide.KeyOf(schema.Row{"tenant": "min", "id": int64(math.MinInt64), "day": time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)})]; got["bin"] == nil || got["utc"] == nil {
-		t.Errorf("empty BINARY or zero UTC_DATETIME read back as NULL: %v", got)
-	}
-
-	// Another connection, after a reopen, reads the same.
+	prepare(t, db, wide)
+	apply(t, db, []schema.Table{wide}, opstest.Upsert("wide", schema.Row{
+		"tenant": "", "id": int64(0), "day": time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+		"s": "text", "b": false, "sh": int64(0), "i": int64(-1), "l": int64(1),
+		"f": 0.1, "dbl": -1e-300, "dec": "0", "nd": time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+		"ndt": time.Date(2024, 5, 1, 10, 0, 0, 1, time.UTC),
+		"utc": time.Date(2024, 5, 1, 10, 0, 0, 1, time.UTC),
+		"bin": []byte{0xff, 0, 1}, "js": json.RawMessage(`{"spaced":"kept"}`), "x": "<x/>",
+	}), opstest.Checkpoint(mark("wide", 1)))
 	db.Close()
 	db2 := reopen(t, path, sqldest.Options{})
-	if err := db2.Prepare(ctx, []schema.Table{wide}); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, live(t, db2, "wide")); diff != "" {
-		t.Errorf("Live after reopening mismatch (-want +got):\n%s", diff)
-	}
 
 	// The declared types and the storage classes.
 	declared := map[string]string{}
@@ -169,17 +105,15 @@ func TestEncodeErrors(t *testing.T) {
 	// A time the text form cannot hold fails the operation, not the
 	// transaction.
 	db, _ := open(t, sqldest.Options{})
-	if err := db.Prepare(ctx, []schema.Table{wide}); err != nil {
-		t.Fatal(err)
-	}
+	prepare(t, db, wide)
 	far := schema.Row{"tenant": "a", "id": int64(1), "day": time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
-	if err := db.Upsert(ctx, "wide", far); !errors.Is(err, schema.ErrWrongType) || !strings.Contains(err.Error(), `upsert into "wide"`) {
+	if err := opstest.Apply(ctx, db, []schema.Table{wide}, opstest.Upsert("wide", far)); !errors.Is(err, schema.ErrWrongType) || !strings.Contains(err.Error(), `upsert into "wide"`) {
 		t.Errorf("Upsert of year 10000 = %v, want ErrWrongType", err)
 	}
-	apply(t, db, []op{
-		{kind: "upsert", table: "wide", row: schema.Row{"tenant": "a", "id": int64(1), "day": t0}},
-		{kind: "checkpoint", st: mark("wide", 1)},
-	})
+	apply(t, db, []schema.Table{wide},
+		opstest.Upsert("wide", schema.Row{"tenant": "a", "id": int64(1), "day": t0}),
+		opstest.Checkpoint(mark("wide", 1)),
+	)
 	if n := len(live(t, db, "wide")); n != 1 {
 		t.Errorf("rows = %d, want 1", n)
 	}

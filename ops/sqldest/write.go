@@ -33,7 +33,8 @@ type table struct {
 	upsertSQL, batchSQL, deleteSQL, truncateSQL string
 	upsertStmt, batchStmt                       *sql.Stmt
 	deleteStmt, truncateStmt                    *sql.Stmt
-	updates                                     map[string]*sql.Stmt // by the bit set of the updated columns
+	updates                                     map[string]*sql.Stmt // by the set of updated columns
+	children                                    map[int]*sql.Stmt    // deletes of children, by the number of parent key columns
 
 	args    []any // the encoded values of the buffered upserts
 	pending int   // buffered upserts
@@ -66,19 +67,25 @@ func newTable(d Dialect, c *schema.Compiled, kept []string, batch int) *table {
 	if t.batchRows > 1 {
 		t.batchSQL = d.Upsert(t.name, names, tt.PrimaryKey, t.batchRows)
 	}
-
-	q := d.Quote(t.name)
-	synced, deleted := d.Quote(ops.SyncedColumn), d.Quote(ops.DeletedColumn)
-	// UPDATE t SET deleted = $1, synced = $2 WHERE deleted = $3 [AND key = $4 ...],
-	// with $1 true and $3 false.
-	var b strings.Builder
-	fmt.Fprintf(&b, "UPDATE %s SET %s = %s, %s = %s WHERE %s = %s", q, deleted, d.Placeholder(1), synced, d.Placeholder(2), deleted, d.Placeholder(3))
-	t.truncateSQL = b.String()
-	for i, k := range t.keyIdx {
-		fmt.Fprintf(&b, " AND %s = %s", d.Quote(t.cols[k].Name), d.Placeholder(4+i))
-	}
-	t.deleteSQL = b.String()
+	t.truncateSQL = t.softDeleteSQL(d, 0)
+	t.deleteSQL = t.softDeleteSQL(d, len(t.keyIdx))
 	return t
+}
+
+// softDeleteSQL returns UPDATE t SET deleted = $1, synced = $2 WHERE
+// deleted = $3 AND the first n key columns equal $4, $5..., with $1 true
+// and $3 false: a truncate for n = 0, a delete of children for n below
+// the key's length, a delete for the whole key. The primary key's index
+// serves the leading key columns.
+func (t *table) softDeleteSQL(d Dialect, n int) string {
+	q := d.Quote
+	var b strings.Builder
+	fmt.Fprintf(&b, "UPDATE %s SET %s = %s, %s = %s WHERE %s = %s", q(t.name),
+		q(ops.DeletedColumn), d.Placeholder(1), q(ops.SyncedColumn), d.Placeholder(2), q(ops.DeletedColumn), d.Placeholder(3))
+	for i, k := range t.keyIdx[:n] {
+		fmt.Fprintf(&b, " AND %s = %s", q(t.cols[k].Name), d.Placeholder(4+i))
+	}
+	return b.String()
 }
 
 // updateSQL returns the UPDATE of the non-key columns set in mask, the
@@ -115,12 +122,44 @@ func (t *table) closeStmts() {
 		s.Close()
 		delete(t.updates, k)
 	}
+	for k, s := range t.children {
+		s.Close()
+		delete(t.children, k)
+	}
 }
 
 func (t *table) dropPending() {
 	clear(t.args)
 	t.args = t.args[:0]
 	t.pending = 0
+}
+
+// check reports an operation that does not fit t: a row without one
+// value per declared column, or a delete of children whose parent key is
+// not a leading part of the primary key. Normalized operations fit.
+func (t *table) check(op *ops.Op) error {
+	switch op.Kind {
+	case ops.OpTruncate:
+		return nil
+	case ops.OpUpsert, ops.OpUpdate, ops.OpDelete, ops.OpDeleteChildren:
+	default:
+		return fmt.Errorf("invalid operation kind %d", uint8(op.Kind))
+	}
+	if len(op.Row) != len(t.cols) {
+		return fmt.Errorf("%d values for %d columns", len(op.Row), len(t.cols))
+	}
+	if op.Kind == ops.OpDeleteChildren {
+		k := op.Set.Len()
+		if k == 0 || k >= len(t.keyIdx) {
+			return fmt.Errorf("a parent key of %d columns for a primary key of %d", k, len(t.keyIdx))
+		}
+		for _, i := range t.keyIdx[:k] {
+			if !op.Set.Has(i) {
+				return fmt.Errorf("the parent key lacks key column %q", t.cols[i].Name)
+			}
+		}
+	}
+	return nil
 }
 
 // what returns the operation as error messages name it.
@@ -132,8 +171,12 @@ func what(k ops.Kind, table string) string {
 		return fmt.Sprintf("update of %q", table)
 	case ops.OpDelete:
 		return fmt.Sprintf("delete from %q", table)
+	case ops.OpTruncate:
+		return fmt.Sprintf("truncate of %q", table)
+	case ops.OpDeleteChildren:
+		return fmt.Sprintf("delete of children from %q", table)
 	}
-	return fmt.Sprintf("truncate of %q", table)
+	return fmt.Sprintf("operation %d on %q", uint8(k), table)
 }
 
 // execError marks an error of a statement of the open transaction,
@@ -143,84 +186,87 @@ type execError struct{ err error }
 func (e *execError) Error() string { return e.err.Error() }
 func (e *execError) Unwrap() error { return e.err }
 
-// Upsert writes row, replacing any row with its key, and marks it live.
-// With BatchSize above 1 the row is buffered; see [Options].
-func (d *DB) Upsert(ctx context.Context, table string, row schema.Row) error {
-	return d.write(ctx, ops.OpUpsert, table, row)
-}
-
-// Update sets the columns of row, which holds the key, in the live row
-// with its key; if there is none, or it is marked deleted, the row
-// becomes the given columns, the others NULL.
-func (d *DB) Update(ctx context.Context, table string, row schema.Row) error {
-	return d.write(ctx, ops.OpUpdate, table, row)
-}
-
-// Delete marks the live row with the key in keys as deleted; a missing
-// or deleted row is left as it is.
-func (d *DB) Delete(ctx context.Context, table string, keys schema.Row) error {
-	return d.write(ctx, ops.OpDelete, table, keys)
-}
-
-// Truncate marks every live row of table as deleted.
-func (d *DB) Truncate(ctx context.Context, table string) error {
-	return d.write(ctx, ops.OpTruncate, table, nil)
-}
-
-// write runs one row operation in the open transaction, opening one if
-// needed. The row is checked with the table's schema and normalized in
-// place (the DB owns it, as ops.Destination says).
-func (d *DB) write(ctx context.Context, k ops.Kind, name string, row schema.Row) error {
+// Write applies ops in order in the open transaction, opening one if
+// needed, with the semantics of the package documentation. The values
+// of each Op.Row are bound by position to the table's statements;
+// upserts are buffered (see [Options.BatchSize]). The clock is read once:
+// every row written gets the same ops.SyncedColumn.
+//
+// An operation on a table Prepare did not declare is an error wrapping
+// [schema.ErrUnknownTable], and a value the database cannot hold (a time
+// outside the years 0 to 9999) an error wrapping [schema.ErrWrongType];
+// the operations before it are applied and the transaction stays open. A
+// failed statement rolls back the transaction, and the errors of every
+// later call until the next Prepare wrap [ErrRolledBack].
+func (d *DB) Write(ctx context.Context, batch []ops.Op) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqldest: %s: %w", what(k, name), err)
+		return fmt.Errorf("sqldest: writing: %w", err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.closed {
-		return fmt.Errorf("sqldest: %s: %w", what(k, name), ErrClosed)
-	}
-	t := d.tables[name]
-	if t == nil {
-		return fmt.Errorf("sqldest: %s: %w", what(k, name), schema.ErrUnknownTable)
-	}
-	if d.failed != nil {
-		return fmt.Errorf("sqldest: %s: %w", what(k, name), d.rolledBack())
-	}
-	row, err := k.Normalize(t.c, row)
-	if err != nil {
-		return fmt.Errorf("sqldest: %s: %w", what(k, name), err)
+	switch {
+	case d.closed:
+		return fmt.Errorf("sqldest: writing: %w", ErrClosed)
+	case d.failed != nil:
+		return fmt.Errorf("sqldest: writing: %w", d.rolledBack())
+	case len(batch) == 0:
+		return nil
 	}
 	at, err := d.dialect.Encode(schema.UTCDateTime, d.now())
 	if err != nil {
-		return fmt.Errorf("sqldest: %s: the time of the write: %w", what(k, name), err)
+		return fmt.Errorf("sqldest: writing: the time of the write: %w", err)
 	}
 	// Statements run to completion once started: interrupting one would
 	// roll back the whole transaction in SQLite.
 	ctx = context.WithoutCancel(ctx)
-	if err := d.begin(ctx); err != nil {
-		return fmt.Errorf("sqldest: %s: %w", what(k, name), err)
-	}
-	switch k {
-	case ops.OpUpsert:
-		err = d.upsert(ctx, t, row, at)
-	case ops.OpUpdate:
-		err = d.update(ctx, t, row, at)
-	case ops.OpDelete:
-		err = d.delete(ctx, t, row, at)
-	case ops.OpTruncate:
-		err = d.truncate(ctx, t, at)
-	}
-	if err != nil {
-		if ee := (*execError)(nil); errors.As(err, &ee) {
-			d.abort(err)
+	for i := range batch {
+		op := &batch[i]
+		if err := d.apply(ctx, op, at); err != nil {
+			if ee := (*execError)(nil); errors.As(err, &ee) {
+				d.abort(err)
+			}
+			return fmt.Errorf("sqldest: %s: %w", what(op.Kind, op.Table), err)
 		}
-		return fmt.Errorf("sqldest: %s: %w", what(k, name), err)
+		d.txOps++
+		s := d.summary[op.Table]
+		s.Count(op.Kind)
+		d.summary[op.Table] = s
 	}
-	d.txOps++
-	s := d.summary[name]
-	s.Count(k)
-	d.summary[name] = s
 	return nil
+}
+
+// apply runs one operation at time at in the open transaction.
+func (d *DB) apply(ctx context.Context, op *ops.Op, at any) error {
+	t := d.tables[op.Table]
+	if t == nil {
+		return schema.ErrUnknownTable
+	}
+	if err := t.check(op); err != nil {
+		return err
+	}
+	if err := d.begin(ctx); err != nil {
+		return err
+	}
+	switch op.Kind {
+	case ops.OpUpsert:
+		return d.upsert(ctx, t, op.Row, at)
+	case ops.OpUpdate:
+		return d.update(ctx, t, op, at)
+	case ops.OpDelete:
+		return d.softDelete(ctx, t, &t.deleteStmt, t.deleteSQL, "delete", op.Row, len(t.keyIdx), at)
+	case ops.OpDeleteChildren:
+		k := op.Set.Len()
+		st := t.children[k]
+		if err := d.softDelete(ctx, t, &st, t.softDeleteSQL(d.dialect, k), "delete children", op.Row, k, at); err != nil {
+			return err
+		}
+		if t.children == nil {
+			t.children = make(map[int]*sql.Stmt)
+		}
+		t.children[k] = st
+		return nil
+	}
+	return d.softDelete(ctx, t, &t.truncateStmt, t.truncateSQL, "truncate", nil, 0, at)
 }
 
 // encodeColumn encodes the value of the i-th declared column of row.
@@ -232,11 +278,12 @@ func (d *DB) encodeColumn(t *table, i int, v any) (any, error) {
 	return enc, nil
 }
 
-// upsert buffers row and writes the buffer once it holds a batch.
-func (d *DB) upsert(ctx context.Context, t *table, row schema.Row, at any) error {
+// upsert buffers row, by position, and writes the buffer once it holds
+// a batch.
+func (d *DB) upsert(ctx context.Context, t *table, row []any, at any) error {
 	mark := len(t.args)
-	for i, col := range t.cols {
-		enc, err := d.encodeColumn(t, i, row[col.Name])
+	for i, v := range row {
+		enc, err := d.encodeColumn(t, i, v)
 		if err != nil {
 			clear(t.args[mark:])
 			t.args = t.args[:mark]
@@ -294,10 +341,10 @@ func (d *DB) flushAll(ctx context.Context) error {
 	return nil
 }
 
-// update runs the UPDATE of the given columns of the live row; when no
-// live row has the key, it upserts the given columns instead, which sets
-// the others to NULL.
-func (d *DB) update(ctx context.Context, t *table, row schema.Row, at any) error {
+// update runs the UPDATE of the columns of op.Set (nil: all) of the live
+// row; when no live row has the key, it upserts op.Row instead, whose
+// other columns are NULL.
+func (d *DB) update(ctx context.Context, t *table, op *ops.Op, at any) error {
 	if err := d.flush(ctx, t); err != nil {
 		return err
 	}
@@ -309,9 +356,8 @@ func (d *DB) update(ctx context.Context, t *table, row schema.Row, at any) error
 	clear(t.mask)
 	args := t.uargs[:0]
 	defer func() { clear(args); t.uargs = args[:0] }()
-	for i, col := range t.cols {
-		v, ok := row[col.Name]
-		if !ok || t.isKey[i] {
+	for i, v := range op.Row {
+		if t.isKey[i] || (op.Set != nil && !op.Set.Has(i)) {
 			continue
 		}
 		t.mask[i/8] |= 1 << (i % 8)
@@ -323,7 +369,7 @@ func (d *DB) update(ctx context.Context, t *table, row schema.Row, at any) error
 	}
 	args = append(args, at)
 	for _, k := range t.keyIdx {
-		enc, err := d.encodeColumn(t, k, row[t.cols[k].Name])
+		enc, err := d.encodeColumn(t, k, op.Row[k])
 		if err != nil {
 			return err
 		}
@@ -358,47 +404,35 @@ func (d *DB) update(ctx context.Context, t *table, row schema.Row, at any) error
 	if changed > 0 {
 		return nil
 	}
-	if err := d.upsert(ctx, t, row, at); err != nil {
+	if err := d.upsert(ctx, t, op.Row, at); err != nil {
 		return err
 	}
 	return d.flush(ctx, t)
 }
 
-// delete marks the live row with the key of keys deleted.
-func (d *DB) delete(ctx context.Context, t *table, keys schema.Row, at any) error {
+// softDelete marks deleted the live rows of t whose first n key columns
+// equal row's, with the statement query prepared into *p: a delete (the
+// whole key), a delete of children (a leading part) or a truncate (n =
+// 0, row nil).
+func (d *DB) softDelete(ctx context.Context, t *table, p **sql.Stmt, query, name string, row []any, n int, at any) error {
 	if err := d.flush(ctx, t); err != nil {
 		return err
 	}
 	args := append(t.uargs[:0], d.trueValue, at, d.falseValue)
 	defer func() { clear(args); t.uargs = args[:0] }()
-	for _, k := range t.keyIdx {
-		enc, err := d.encodeColumn(t, k, keys[t.cols[k].Name])
+	for _, k := range t.keyIdx[:n] {
+		enc, err := d.encodeColumn(t, k, row[k])
 		if err != nil {
 			return err
 		}
 		args = append(args, enc)
 	}
-	st, err := d.prepared(ctx, &t.deleteStmt, t.deleteSQL)
+	st, err := d.prepared(ctx, p, query)
 	if err == nil {
-		_, err = d.exec(ctx, st, "delete", args)
+		_, err = d.exec(ctx, st, name, args)
 	}
 	if err != nil {
-		return &execError{fmt.Errorf("deleting: %w", err)}
-	}
-	return nil
-}
-
-// truncate marks every live row of t deleted.
-func (d *DB) truncate(ctx context.Context, t *table, at any) error {
-	if err := d.flush(ctx, t); err != nil {
-		return err
-	}
-	st, err := d.prepared(ctx, &t.truncateStmt, t.truncateSQL)
-	if err == nil {
-		_, err = d.exec(ctx, st, "truncate", []any{d.trueValue, at, d.falseValue})
-	}
-	if err != nil {
-		return &execError{fmt.Errorf("truncating: %w", err)}
+		return &execError{fmt.Errorf("%s: %w", name, err)}
 	}
 	return nil
 }
