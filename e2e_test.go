@@ -11,6 +11,7 @@ import (
 
 	"github.com/connectkit/connector"
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/schema"
 )
 
@@ -41,6 +42,33 @@ func destinations() []destination {
 			},
 			live:  func(t *testing.T, loc, table string) map[string]schema.Row { return mems[loc].Live(table) },
 			close: func(*testing.T, ops.Destination) {},
+		},
+		{
+			name: "sqlite",
+			open: func(t *testing.T, loc string) ops.Destination {
+				db, err := sqldest.Open(context.Background(), filepath.Join(loc, "db.sqlite"), sqldest.Options{Logger: slog.New(slog.DiscardHandler)})
+				if err != nil {
+					t.Fatalf("sqldest.Open: %v", err)
+				}
+				return db
+			},
+			live: func(t *testing.T, loc, table string) map[string]schema.Row {
+				db, err := sqldest.Open(context.Background(), filepath.Join(loc, "db.sqlite"), sqldest.Options{Logger: slog.New(slog.DiscardHandler)})
+				if err != nil {
+					t.Fatalf("sqldest.Open: %v", err)
+				}
+				defer db.Close()
+				rows, err := db.Live(context.Background(), table)
+				if err != nil {
+					t.Fatalf("Live(%s): %v", table, err)
+				}
+				return rows
+			},
+			close: func(t *testing.T, d ops.Destination) {
+				if err := d.(*sqldest.DB).Close(); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+			},
 		},
 		{
 			name: "dir",
