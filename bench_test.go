@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/connectkit/connector"
 	"github.com/connectkit/connector/internal/memsource"
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/paginate"
 	"github.com/connectkit/connector/schema"
 	"github.com/connectkit/connector/state"
@@ -124,4 +128,77 @@ func BenchmarkRunner(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkCheckpointPolicy syncs 100,000 users in pages of 100 into a
+// directory and into SQLite with each checkpoint policy, and reports the
+// records/s and the most records a crash could make a resume write again
+// (the records between two checkpoints), the trade-off the default
+// policy is chosen by.
+func BenchmarkCheckpointPolicy(b *testing.B) {
+	n := 100000
+	if testing.Short() || b.N == 1 && os.Getenv("CONNECTOR_BENCH_FULL") == "" {
+		n = 10000 // CI runs each benchmark once, quickly
+	}
+	items := benchUsers(n)
+	policies := []struct {
+		name string
+		p    connector.CheckpointPolicy
+	}{
+		{"every-page", connector.CheckpointPolicy{EveryRecords: 1}},
+		{"every-1000", connector.CheckpointPolicy{EveryRecords: 1000}},
+		{"every-10000", connector.CheckpointPolicy{EveryRecords: 10000}},
+		{"every-1s", connector.CheckpointPolicy{Every: time.Second}},
+		{"default", connector.CheckpointPolicy{}},
+	}
+	dests := map[string]func(b *testing.B) (ops.Destination, func()){
+		"dir": func(b *testing.B) (ops.Destination, func()) {
+			d, err := ops.OpenDir(b.TempDir(), ops.DirOptions{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return d, func() { d.Close() }
+		},
+		"sqlite": func(b *testing.B) (ops.Destination, func()) {
+			d, err := sqldest.Open(context.Background(), filepath.Join(b.TempDir(), "db"), sqldest.Options{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return d, func() { d.Close() }
+		},
+	}
+	for _, dname := range []string{"dir", "sqlite"} {
+		for _, pol := range policies {
+			b.Run(dname+"/"+pol.name, func(b *testing.B) {
+				var written, lastCheckpoint, maxReplay atomic.Int64
+				c := seedConnector(items, 100)
+				inc := c.Tables[0].Stream.(connector.Incremental[seedUser])
+				emit := inc.Emit
+				inc.Emit = func(ctx context.Context, w *connector.Writer, u seedUser) error {
+					written.Add(1)
+					return emit(ctx, w, u)
+				}
+				c.Tables[0].Stream = inc
+				opts := connector.Options{Logger: slog.New(slog.DiscardHandler), Progress: -1, Checkpoint: pol.p,
+					Checkpointed: func(*state.State) {
+						w := written.Load()
+						if d := w - lastCheckpoint.Swap(w); d > maxReplay.Load() {
+							maxReplay.Store(d)
+						}
+					}}
+				for b.Loop() {
+					written.Store(0)
+					lastCheckpoint.Store(0)
+					dest, done := dests[dname](b)
+					sum, err := c.Run(context.Background(), dest, opts)
+					done()
+					if err != nil || sum.Total().Upserts != int64(n) {
+						b.Fatalf("Run() = %v, %v; want %d upserts", sum, err, n)
+					}
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+				b.ReportMetric(float64(maxReplay.Load()), "max-replay-records")
+			})
+		}
+	}
 }

@@ -137,7 +137,7 @@ func ExampleFullRefresh() {
 	}
 	fmt.Println(len(dest.Live("color")), "live colors after green was removed")
 	// Output:
-	// 3 colors in 2 pages, 2 checkpoints
+	// 3 colors in 2 pages, 1 checkpoints
 	// 2 live colors after green was removed
 }
 
@@ -350,7 +350,8 @@ func ExampleIncremental_lookback() {
 }
 
 // A checkpoint policy trades checkpoint cost for replay after a crash:
-// here a checkpoint every 2 pages of 2 rows instead of every page.
+// every page, every 4 records (2 pages of 2 rows), or, by default, once a
+// second, which for this fast sync is at its end only.
 func ExampleCheckpointPolicy() {
 	var rows []Person
 	for d := 1; d <= 8; d++ {
@@ -360,7 +361,7 @@ func ExampleCheckpointPolicy() {
 	c := &connector.Connector{Tables: []connector.Table{{Table: people.Table(), Stream: connector.Incremental[Person]{
 		Pages: api.pages, Key: personKey, Emit: upsertPerson,
 	}}}}
-	for _, policy := range []connector.CheckpointPolicy{{}, {EveryRecords: 4}} {
+	for _, policy := range []connector.CheckpointPolicy{{EveryRecords: 1}, {EveryRecords: 4}, {}} {
 		o := quietOptions
 		o.Checkpoint = policy
 		sum, err := c.Run(context.Background(), ops.NewMemory(), o)
@@ -371,6 +372,7 @@ func ExampleCheckpointPolicy() {
 		fmt.Printf("%+v: %d checkpoints\n", policy, sum.Checkpoints)
 	}
 	// Output:
-	// {EveryRecords:0 Every:0s}: 4 checkpoints
+	// {EveryRecords:1 Every:0s}: 4 checkpoints
 	// {EveryRecords:4 Every:0s}: 2 checkpoints
+	// {EveryRecords:0 Every:0s}: 1 checkpoints
 }

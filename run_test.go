@@ -181,7 +181,8 @@ func TestCheckpointPolicy(t *testing.T) {
 		policy connector.CheckpointPolicy
 		want   int
 	}{
-		{"every page", connector.CheckpointPolicy{}, 6},                       // 6 pages, the last says has_more=false
+		{"default: a second", connector.CheckpointPolicy{}, 1},                // a fast sync: the end only
+		{"every page", connector.CheckpointPolicy{EveryRecords: 1}, 6},        // 6 pages, the last says has_more=false
 		{"every 10 records", connector.CheckpointPolicy{EveryRecords: 10}, 3}, // after pages 2, 4 and 6
 		{"every hour", connector.CheckpointPolicy{Every: time.Hour}, 1},       // the end only
 	}
@@ -531,7 +532,9 @@ func (d *orderCheckingDest) Checkpoint(ctx context.Context, st *state.State) err
 func TestStateNeverAheadOfRows(t *testing.T) {
 	api := newFakeAPI(40, 3, time.Second)
 	dest := &orderCheckingDest{Memory: ops.NewMemory(), t: t, received: map[string]bool{}}
-	if _, err := api.connector(6, connector.PriorityFirst{}).Run(context.Background(), dest, quiet()); err != nil {
+	o := quiet()
+	o.Checkpoint.EveryRecords = 1
+	if _, err := api.connector(6, connector.PriorityFirst{}).Run(context.Background(), dest, o); err != nil {
 		t.Fatal(err)
 	}
 	if dest.checks < 7 {
