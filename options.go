@@ -9,8 +9,8 @@ import (
 
 // Options tune [Connector.Run]. The zero value means defaults: state from
 // the destination when it keeps state (else in memory), one stream at a
-// time, a checkpoint a second (DefaultCheckpointEvery), progress logged every 10 seconds to
-// slog.Default().
+// time, a checkpoint a second (DefaultCheckpointEvery), progress logged
+// every 10 seconds to slog.Default().
 type Options struct {
 	// Config is handed to every table's Sync function. Secret-looking
 	// values are redacted in logs.
