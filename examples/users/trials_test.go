@@ -24,11 +24,15 @@ import (
 
 // The trials run the users connector many times against the mock API with
 // seeded randomness: faults, crashes and live changes. Each compares the
-// final destination with the source. -short runs a tenth of them.
+// final destination with the source. -short runs a tenth of them, and a
+// build with the race detector a quarter.
 
 func trialCount(t *testing.T) int {
-	if testing.Short() {
+	switch {
+	case testing.Short():
 		return 20
+	case raceEnabled:
+		return 50
 	}
 	return 200
 }
