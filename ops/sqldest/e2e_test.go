@@ -101,7 +101,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	c := src.connector(5)
 	db, path := open(t, sqldest.Options{})
-	sum, err := c.Run(ctx, db, connector.Options{Logger: quiet})
+	sum, err := c.Run(ctx, db, connector.Options{Logger: quiet, Checkpoint: connector.CheckpointPolicy{EveryRecords: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
