@@ -111,7 +111,7 @@ func ExampleServer_UserAt() {
 	fmt.Println(u.UpdatedAt.Format(time.RFC3339), srv.UserAt(3).UpdatedAt.Format(time.RFC3339))
 	// Output:
 	// e851e100-a3b1-49b2-8f8e-37ab114d781a
-	// Kyler Kunze <kyler.kunze@gmail.com>
-	// Surveyor at Bogan, Bogan and Bogan
+	// Deron Dickinson <deron.dickinson@hotmail.com>
+	// Welfare Eligibility Clerk at Purdy-Purdy
 	// 2024-01-01T00:00:00Z 2024-01-01T00:00:01Z
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -72,9 +73,15 @@ func badRequest(format string, args ...any) error {
 	return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
 }
 
-// endpoint serves one path. It may set response headers and returns the
-// value to encode as the JSON body.
-type endpoint func(r *http.Request, d *decision, h http.Header) (any, error)
+// endpoint serves one path. It may set response headers, and appends the
+// JSON body to dst.
+type endpoint func(r *http.Request, d *decision, h http.Header, dst []byte) ([]byte, error)
+
+// bodies recycles response buffers between requests.
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBody is the largest buffer kept for reuse.
+const maxPooledBody = 4 << 20
 
 func (s *Server) routes() http.Handler {
 	eps := map[string]endpoint{
@@ -125,7 +132,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, eps map[string]en
 		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
 		return
 	}
-	body, err := ep(r, &d, w.Header())
+	buf := bodies.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledBody {
+			bodies.Put(buf)
+		}
+	}()
+	b, err := ep(r, &d, w.Header(), (*buf)[:0])
+	*buf = b
 	if err != nil {
 		var he *httpError
 		if !errors.As(err, &he) {
@@ -134,12 +148,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, eps map[string]en
 		writeError(w, he.status, he.msg)
 		return
 	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("encode response: %v", err))
-		return
-	}
 	b = append(b, '\n')
+	*buf = b
 	if d.malformed {
 		b = b[:len(b)/2] // an unclosed object or array: never valid JSON
 	}
@@ -216,27 +226,22 @@ func (q query) filter() (filter, error) {
 	return f, nil
 }
 
-// render materialises refs and applies the MissingFieldRate fault.
-func (s *Server) render(refs []ref, d *decision) []User {
-	users := s.store.users(refs)
-	stripMissing(users, d)
-	return users
+// appendData appends `"data":[...]` for refs, applying the
+// MissingFieldRate fault.
+func (s *Server) appendData(dst []byte, refs []ref, d *decision) []byte {
+	dst = append(dst, `"data":`...)
+	return newUserEncoder(s.cfg, d.MissingFieldRate).users(dst, refs)
 }
 
-// stripMissing applies the MissingFieldRate fault to users about to be
-// served: the chosen ones lose email and updatedAt.
-func stripMissing(users []User, d *decision) {
-	if d.MissingFieldRate <= 0 {
-		return
+// refKey returns the keyset position of the row of r.
+func (s *Server) refKey(r *ref) position {
+	if r.base {
+		return position{t: s.cfg.baseTime(r.idx), id: s.cfg.codec.id(r.idx)}
 	}
-	for i := range users {
-		if u := &users[i]; !u.Deleted && missing(u.ID, d.MissingFieldRate) {
-			u.Email, u.UpdatedAt = "", time.Time{}
-		}
-	}
+	return position{t: r.u.UpdatedAt, id: r.u.ID}
 }
 
-func (s *Server) serveOffset(r *http.Request, d *decision, _ http.Header) (any, error) {
+func (s *Server) serveOffset(r *http.Request, d *decision, _ http.Header, dst []byte) ([]byte, error) {
 	q := query{r.URL.Query()}
 	f, err := q.filter()
 	if err != nil {
@@ -251,16 +256,16 @@ func (s *Server) serveOffset(r *http.Request, d *decision, _ http.Header) (any, 
 		return nil, err
 	}
 	refs, total, repeated := s.page(f, offset, limit, d.RepeatLastPage)
-	return OffsetResponse{
-		Data:    s.render(refs, d),
-		Offset:  offset,
-		Limit:   limit,
-		Total:   total,
-		HasMore: repeated || offset+len(refs) < total,
-	}, nil
+	// As encoding/json writes OffsetResponse.
+	dst = s.appendData(append(dst, '{'), refs, d)
+	dst = appendIntField(dst, "offset", int64(offset))
+	dst = appendIntField(dst, "limit", int64(limit))
+	dst = appendIntField(dst, "total", int64(total))
+	dst = appendJSONBool(appendKey(dst, "has_more"), repeated || offset+len(refs) < total)
+	return append(dst, '}'), nil
 }
 
-func (s *Server) servePages(r *http.Request, d *decision, _ http.Header) (any, error) {
+func (s *Server) servePages(r *http.Request, d *decision, _ http.Header, dst []byte) ([]byte, error) {
 	q := query{r.URL.Query()}
 	f, err := q.filter()
 	if err != nil {
@@ -280,14 +285,14 @@ func (s *Server) servePages(r *http.Request, d *decision, _ http.Header) (any, e
 	}
 	refs, total, repeated := s.page(f, offset, size, d.RepeatLastPage)
 	pages := (total + size - 1) / size
-	return PageResponse{
-		Data:       s.render(refs, d),
-		Page:       page,
-		PerPage:    size,
-		Total:      total,
-		TotalPages: pages,
-		HasMore:    repeated || page < pages,
-	}, nil
+	// As encoding/json writes PageResponse.
+	dst = s.appendData(append(dst, '{'), refs, d)
+	dst = appendIntField(dst, "page", int64(page))
+	dst = appendIntField(dst, "per_page", int64(size))
+	dst = appendIntField(dst, "total", int64(total))
+	dst = appendIntField(dst, "total_pages", int64(pages))
+	dst = appendJSONBool(appendKey(dst, "has_more"), repeated || page < pages)
+	return append(dst, '}'), nil
 }
 
 // page returns the rows at offset. With repeat, an offset past the end of a
@@ -307,8 +312,8 @@ func (s *Server) page(f filter, offset, limit int, repeat bool) ([]ref, int, boo
 // Key for the rows strictly after it.
 const firstCursor = "cw" // base64url("s")
 
-func encodeCursor(u User) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("a" + Key(u)))
+func encodeCursor(p position) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("a" + Key(User{ID: p.id, UpdatedAt: p.t})))
 }
 
 // decodeCursor returns the position of a cursor; nil means the first page.
@@ -333,11 +338,11 @@ func decodeCursor(c string) (*position, error) {
 	return nil, badRequest("cursor: %q is not a cursor from this server", c)
 }
 
-// cursorPage serves /users/cursor and /users/link. It returns the page and
-// the cursor of the next page: "" on the last page, unless self is set, in
-// which case next is the request's own cursor (SelfLinkLastPage), possibly
-// "" for the first page.
-func (s *Server) cursorPage(r *http.Request, d *decision) (users []User, next string, self bool, err error) {
+// cursorPage serves /users/cursor and /users/link. It returns the rows of
+// the page and the cursor of the next page: "" on the last page, unless
+// self is set, in which case next is the request's own cursor
+// (SelfLinkLastPage), possibly "" for the first page.
+func (s *Server) cursorPage(r *http.Request, d *decision) (refs []ref, next string, self bool, err error) {
 	q := query{r.URL.Query()}
 	f, err := q.filter()
 	if err != nil {
@@ -356,37 +361,40 @@ func (s *Server) cursorPage(r *http.Request, d *decision) (users []User, next st
 	if d.RepeatLastPage {
 		repeatN = limit
 	}
-	refs, _ := s.store.rowsAfter(f, pos, limit+1, repeatN)
+	refs, _ = s.store.rowsAfter(f, pos, limit+1, repeatN)
 	more := len(refs) > limit
 	if more {
 		refs = refs[:limit]
 	}
-	users = s.store.users(refs)
 	switch {
 	case more:
-		next = encodeCursor(users[len(users)-1])
+		next = encodeCursor(s.refKey(&refs[len(refs)-1]))
 	case d.SelfLinkLastPage:
 		next, self = cursor, true
-	case d.RepeatLastPage && len(users) > 0:
-		next = encodeCursor(users[len(users)-1]) // past the end: serves this page again
+	case d.RepeatLastPage && len(refs) > 0:
+		next = encodeCursor(s.refKey(&refs[len(refs)-1])) // past the end: serves this page again
 	}
-	stripMissing(users, d)
-	return users, next, self, nil
+	return refs, next, self, nil
 }
 
-func (s *Server) serveCursor(r *http.Request, d *decision, _ http.Header) (any, error) {
-	users, next, self, err := s.cursorPage(r, d)
+func (s *Server) serveCursor(r *http.Request, d *decision, _ http.Header, dst []byte) ([]byte, error) {
+	refs, next, self, err := s.cursorPage(r, d)
 	if err != nil {
 		return nil, err
 	}
 	if self && next == "" {
 		next = firstCursor // "" would end the walk
 	}
-	return CursorResponse{Data: users, NextCursor: next}, nil
+	// As encoding/json writes CursorResponse.
+	dst = s.appendData(append(dst, '{'), refs, d)
+	if next != "" {
+		dst = appendJSONString(appendKey(dst, "next_cursor"), next)
+	}
+	return append(dst, '}'), nil
 }
 
-func (s *Server) serveLink(r *http.Request, d *decision, h http.Header) (any, error) {
-	users, next, self, err := s.cursorPage(r, d)
+func (s *Server) serveLink(r *http.Request, d *decision, h http.Header, dst []byte) ([]byte, error) {
+	refs, next, self, err := s.cursorPage(r, d)
 	if err != nil {
 		return nil, err
 	}
@@ -396,7 +404,7 @@ func (s *Server) serveLink(r *http.Request, d *decision, h http.Header) (any, er
 	}
 	links = append(links, "<"+s.linkURL(r, "")+`>; rel="first"`)
 	h.Set("Link", strings.Join(links, ", "))
-	return users, nil
+	return newUserEncoder(s.cfg, d.MissingFieldRate).users(dst, refs), nil
 }
 
 // linkURL returns the URL of the request with its cursor replaced (removed
@@ -421,7 +429,7 @@ func (s *Server) linkURL(r *http.Request, cursor string) string {
 	return u.String()
 }
 
-func (s *Server) serveKeyset(r *http.Request, d *decision, _ http.Header) (any, error) {
+func (s *Server) serveKeyset(r *http.Request, d *decision, _ http.Header, dst []byte) ([]byte, error) {
 	q := query{r.URL.Query()}
 	f, err := q.filter()
 	if err != nil {
@@ -448,5 +456,8 @@ func (s *Server) serveKeyset(r *http.Request, d *decision, _ http.Header) (any, 
 	if len(refs) > limit {
 		refs = refs[:limit]
 	}
-	return KeysetResponse{Data: s.render(refs, d), HasMore: more}, nil
+	// As encoding/json writes KeysetResponse.
+	dst = s.appendData(append(dst, '{'), refs, d)
+	dst = appendJSONBool(appendKey(dst, "has_more"), more)
+	return append(dst, '}'), nil
 }

@@ -137,6 +137,8 @@ func New(opts Options) *Server {
 		ties:  opts.TiesPerTimestamp,
 		codec: newIDCodec(opts.Seed),
 	}
+	seed := opts.Seed
+	cfg.pools = sync.OnceValue(func() *userPools { return userPoolsFor(seed) })
 	s := &Server{
 		opts:   opts,
 		cfg:    cfg,
@@ -229,7 +231,7 @@ func (s *Server) UserAt(i int) User {
 	if i < 0 || i >= s.cfg.users {
 		return User{}
 	}
-	return newGenerator(s.cfg).base(i)
+	return s.cfg.base(i)
 }
 
 // Users returns a snapshot of all live users in collection order

@@ -17,6 +17,7 @@ type config struct {
 	step  time.Duration
 	ties  int
 	codec idCodec
+	pools func() *userPools // the seed's pools, built on first use
 }
 
 // groups returns the number of tie groups: base users that share an
@@ -359,16 +360,12 @@ func (s *store) rowsAfter(f filter, p *position, n, repeatN int) ([]ref, bool) {
 // users materialises refs.
 func (s *store) users(refs []ref) []User {
 	out := make([]User, len(refs))
-	var gen *generator
 	for i, r := range refs {
 		if !r.base {
 			out[i] = r.u
 			continue
 		}
-		if gen == nil {
-			gen = newGenerator(s.cfg)
-		}
-		out[i] = gen.base(r.idx)
+		out[i] = s.cfg.base(r.idx)
 	}
 	return out
 }
@@ -422,7 +419,6 @@ func (s *store) moveOut(i int, u User) *rec {
 func (s *store) Update(id string) (User, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	gen := newGenerator(s.cfg)
 	r, ok := s.byID[id]
 	switch {
 	case ok && r.u.Deleted:
@@ -435,10 +431,10 @@ func (s *store) Update(id string) (User, bool) {
 		if !ok {
 			return User{}, false
 		}
-		r = s.moveOut(i, gen.base(i))
+		r = s.moveOut(i, s.cfg.base(i))
 	}
 	r.rev++
-	gen.revise(&r.u, r.idx, r.rev)
+	s.cfg.revise(&r.u, r.idx, r.rev)
 	r.u.UpdatedAt = s.now
 	s.live = insertRec(s.live, r)
 	s.all = insertRec(s.all, r)
@@ -450,8 +446,7 @@ func (s *store) Insert() User {
 	defer s.mu.Unlock()
 	i := s.cfg.users + s.inserted
 	s.inserted++
-	u, _ := newGenerator(s.cfg).profile(i)
-	u.UpdatedAt, u.CreatedAt = s.now, s.now
+	u := s.cfg.inserted(i, s.now)
 	r := &rec{u: u, idx: i}
 	s.byID[u.ID] = r
 	s.live = insertRec(s.live, r)

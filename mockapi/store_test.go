@@ -293,14 +293,24 @@ func BenchmarkRowsAt(b *testing.B) {
 	}
 }
 
-// BenchmarkGenerate measures generating one user with a reused generator,
-// as a page does.
+// BenchmarkGenerate measures materialising one base user as a User, as
+// the accessors do, and appending one as JSON, as a page does.
 func BenchmarkGenerate(b *testing.B) {
-	g := newGenerator(New(Options{}).cfg)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		_ = g.base(i)
-	}
+	cfg := New(Options{}).cfg
+	b.Run("User", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			_ = cfg.base(i)
+		}
+	})
+	b.Run("JSON", func(b *testing.B) {
+		e := newUserEncoder(cfg, 0)
+		var buf []byte
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			buf = e.base(buf[:0], i)
+		}
+	})
 }
 
 // BenchmarkSeedSource compares seeding the splitmix64 source per user with
