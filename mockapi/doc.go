@@ -8,6 +8,10 @@
 //	defer srv.Close()
 //	resp, err := srv.Client().Get(srv.URL + "/users?limit=500")
 //
+// As with httptest, [NewServer] returns a started server and
+// [NewUnstartedServer] one to Start later (or whose [Server.Handler] is
+// served elsewhere); Close blocks until the requests in flight are done.
+//
 // # Data
 //
 // The collection holds [Options.Users] users (default 1000). User i is

@@ -90,7 +90,7 @@ func TestUserEncoding(t *testing.T) {
 		{Users: 300},
 		{Users: 50, Seed: 9, Start: time.Date(1999, 12, 31, 23, 59, 59, 250000000, time.UTC), Step: 333 * time.Millisecond, TiesPerTimestamp: 1},
 	} {
-		s := New(opts)
+		s := NewUnstartedServer(opts)
 		for i := 0; i < 40; i += 3 {
 			s.Update(s.UserAt(i).ID)
 		}

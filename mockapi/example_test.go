@@ -103,7 +103,7 @@ func ExampleKey() {
 // Users are generated from the seed: every server with seed 1 serves this
 // user first.
 func ExampleServer_UserAt() {
-	srv := mockapi.New(mockapi.Options{Seed: 1})
+	srv := mockapi.NewUnstartedServer(mockapi.Options{Seed: 1})
 	u := srv.UserAt(0)
 	fmt.Println(u.ID)
 	fmt.Println(u.Name, "<"+u.Email+">")

@@ -22,7 +22,7 @@ func FuzzQuery(f *testing.F) {
 			f.Add(uint8(ep), q)
 		}
 	}
-	srv := New(Options{Users: 50, TiesPerTimestamp: 4})
+	srv := NewUnstartedServer(Options{Users: 50, TiesPerTimestamp: 4})
 	h := srv.Handler()
 	paths := []string{PathOffset, PathPages, PathCursor, PathLink, PathKeyset}
 	f.Fuzz(func(t *testing.T, ep uint8, rawQuery string) {

@@ -119,15 +119,16 @@ type Server struct {
 
 	faults   faultState
 	requests atomic.Int64
-	byPath   map[string]*atomic.Int64 // fixed at New: only the endpoints
+	byPath   map[string]*atomic.Int64 // fixed at creation: only the endpoints
 
 	mu sync.Mutex
 	ts *httptest.Server
 }
 
-// New returns a server for opts that is not listening yet: call Start, or
-// serve Handler elsewhere.
-func New(opts Options) *Server {
+// NewUnstartedServer returns a server for opts that is not listening yet,
+// as [httptest.NewUnstartedServer]: call Start, or serve Handler
+// elsewhere. Until Start, URL is empty and Client returns nil.
+func NewUnstartedServer(opts Options) *Server {
 	opts = opts.withDefaults()
 	cfg := &config{
 		seed:  opts.Seed,
@@ -150,10 +151,10 @@ func New(opts Options) *Server {
 	return s
 }
 
-// NewServer starts and returns a new server. The caller should call Close
-// when finished, to shut it down.
+// NewServer starts and returns a new server, as [httptest.NewServer]. The
+// caller should call Close when finished, to shut it down.
 func NewServer(opts Options) *Server {
-	s := New(opts)
+	s := NewUnstartedServer(opts)
 	s.Start()
 	return s
 }

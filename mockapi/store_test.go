@@ -79,7 +79,7 @@ func TestSplitMix(t *testing.T) {
 }
 
 func TestGroupAtOrAfter(t *testing.T) {
-	c := New(Options{Users: 10}).cfg // 4 groups at 0s, 1s, 2s, 3s
+	c := NewUnstartedServer(Options{Users: 10}).cfg // 4 groups at 0s, 1s, 2s, 3s
 	s := c.start
 	tests := []struct {
 		t    time.Time
@@ -180,7 +180,7 @@ func TestRowsMatchModel(t *testing.T) {
 		{Users: -1},
 	} {
 		t.Run(fmt.Sprintf("users=%d/ties=%d", opts.Users, opts.withDefaults().TiesPerTimestamp), func(t *testing.T) {
-			s := New(opts)
+			s := NewUnstartedServer(opts)
 			m := newModel(s)
 			rng := rand.New(rand.NewPCG(1, 2))
 			for round := range 4 {
@@ -276,7 +276,7 @@ func diffUsers(want, got []User) string {
 // cost about what the shallow one does (compare their ns/op and allocs/op
 // in the same run), since nothing depends on the population size.
 func BenchmarkRowsAt(b *testing.B) {
-	s := New(Options{Users: 10_000_000})
+	s := NewUnstartedServer(Options{Users: 10_000_000})
 	for _, id := range []string{s.UserAt(5).ID, s.UserAt(9_999_995).ID} {
 		s.Update(id)
 	}
@@ -296,7 +296,7 @@ func BenchmarkRowsAt(b *testing.B) {
 // BenchmarkGenerate measures materialising one base user as a User, as
 // the accessors do, and appending one as JSON, as a page does.
 func BenchmarkGenerate(b *testing.B) {
-	cfg := New(Options{}).cfg
+	cfg := NewUnstartedServer(Options{}).cfg
 	b.Run("User", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {

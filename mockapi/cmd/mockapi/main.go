@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	srv := mockapi.New(c.opts)
+	srv := mockapi.NewUnstartedServer(c.opts)
 	var h http.Handler = srv.Handler()
 	if c.logRequests {
 		h = logRequests(logger, h)
