@@ -100,13 +100,13 @@ func TestUserEncoding(t *testing.T) {
 		s.Delete(s.UserAt(5).ID)
 		for _, rate := range []float64{0, 0.5} {
 			e := newUserEncoder(s.cfg, rate)
-			refs, _ := s.store.rowsAt(filter{deleted: true}, 0, 1<<20)
+			refs, _ := s.store.rowsAt(filter{deleted: true}.sel(), 0, 1<<20)
 			for _, r := range refs {
 				var u User
 				if r.base {
 					u = s.cfg.base(r.idx)
 				} else {
-					u = r.u
+					u = r.v
 				}
 				if !u.Deleted && missing(u.ID, rate) {
 					u.Email, u.UpdatedAt = "", time.Time{}
@@ -116,7 +116,7 @@ func TestUserEncoding(t *testing.T) {
 				if r.base {
 					got = e.base(nil, r.idx)
 				} else {
-					got = e.user(nil, &r.u)
+					got = e.user(nil, &r.v)
 				}
 				if !bytes.Equal(got, want) {
 					t.Fatalf("encoded user (missing rate %v):\n got %s\nwant %s (encoding/json)", rate, got, want)

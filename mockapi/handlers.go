@@ -65,6 +65,8 @@ type ErrorResponse struct {
 type httpError struct {
 	status int
 	msg    string
+	param  string // Stripe: the parameter at fault
+	code   string // Stripe: an error code such as resource_missing
 }
 
 func (e *httpError) Error() string { return e.msg }
@@ -83,32 +85,77 @@ var bodies = sync.Pool{New: func() any { return new([]byte) }}
 // maxPooledBody is the largest buffer kept for reuse.
 const maxPooledBody = 4 << 20
 
+// shape is the API family of a path, which decides the shape of its
+// error bodies.
+type shape int
+
+const (
+	shapeUsers  shape = iota // {"error": "..."}
+	shapeGitHub              // {"message": "...", "documentation_url": "..."}
+	shapeStripe              // {"error": {"type": "...", "message": "...", ...}}
+)
+
+// route is an endpoint and its API family.
+type route struct {
+	ep    endpoint
+	shape shape
+}
+
 func (s *Server) routes() http.Handler {
-	eps := map[string]endpoint{
-		PathOffset: s.serveOffset,
-		PathPages:  s.servePages,
-		PathCursor: s.serveCursor,
-		PathLink:   s.serveLink,
-		PathKeyset: s.serveKeyset,
+	s.eps = map[string]route{
+		PathOffset:    {s.serveOffset, shapeUsers},
+		PathPages:     {s.servePages, shapeUsers},
+		PathCursor:    {s.serveCursor, shapeUsers},
+		PathLink:      {s.serveLink, shapeUsers},
+		PathKeyset:    {s.serveKeyset, shapeUsers},
+		s.github.path: {s.serveIssues, shapeGitHub},
+		PathCustomers: {s.serveCustomers, shapeStripe},
 	}
-	for p := range eps {
+	for p := range s.eps {
 		s.byPath[p] = new(atomic.Int64)
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, eps)
-	})
+	return http.HandlerFunc(s.serve)
+}
+
+// route returns the route of a path; a path that is not an endpoint has
+// the shape of the API its prefix names, for its 404.
+func (s *Server) route(path string) (route, bool) {
+	if rt, ok := s.eps[path]; ok {
+		return rt, true
+	}
+	switch {
+	case strings.HasPrefix(path, "/repos/"):
+		return route{shape: shapeGitHub}, false
+	case strings.HasPrefix(path, "/v1/"):
+		return route{shape: shapeStripe}, false
+	}
+	return route{shape: shapeUsers}, false
 }
 
 // serve counts the request, injects the faults drawn for it and dispatches
 // it to its endpoint.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, eps map[string]endpoint) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	n := s.requests.Add(1)
 	if c := s.byPath[r.URL.Path]; c != nil {
 		c.Add(1)
 	}
 	d := s.faults.decide(n)
+	rt, found := s.route(r.URL.Path)
 	if !sleep(r, d.Latency) {
 		return // the client went away
+	}
+	if q := d.quota; q != nil {
+		h := w.Header()
+		h.Set("X-RateLimit-Limit", strconv.Itoa(q.limit))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(q.remaining))
+		h.Set("X-RateLimit-Used", strconv.Itoa(q.used))
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(q.reset, 10))
+		h.Set("X-RateLimit-Resource", "core")
+		if q.over {
+			writeError(w, rt.shape, &httpError{status: http.StatusForbidden,
+				msg: "API rate limit exceeded: " + strconv.Itoa(q.limit) + " requests until X-RateLimit-Reset"})
+			return
+		}
 	}
 	switch d.action {
 	case actReset:
@@ -116,20 +163,28 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, eps map[string]en
 		return
 	case actRateLimit:
 		w.Header().Set("Retry-After", retryAfter(d.RetryAfter, d.RetryAfterDate))
-		writeError(w, http.StatusTooManyRequests, "rate limited: retry later")
+		writeError(w, rt.shape, &httpError{status: http.StatusTooManyRequests, msg: "rate limited: retry later", code: "rate_limit"})
+		return
+	case actSecondary:
+		w.Header().Set("Retry-After", retryAfter(d.RetryAfter, d.RetryAfterDate))
+		writeError(w, rt.shape, &httpError{status: http.StatusForbidden,
+			msg: "You have exceeded a secondary rate limit. Please wait before you try again."})
 		return
 	case actError:
-		writeError(w, http.StatusInternalServerError, "injected internal error")
+		writeError(w, rt.shape, &httpError{status: http.StatusInternalServerError, msg: "injected internal error"})
 		return
 	}
-	ep, ok := eps[r.URL.Path]
-	if !ok {
-		writeError(w, http.StatusNotFound, "no endpoint at "+r.URL.Path)
+	if !found {
+		msg := "no endpoint at " + r.URL.Path
+		if rt.shape == shapeGitHub {
+			msg = "Not Found"
+		}
+		writeError(w, rt.shape, &httpError{status: http.StatusNotFound, msg: msg})
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
+		writeError(w, rt.shape, &httpError{status: http.StatusMethodNotAllowed, msg: "method " + r.Method + " not allowed"})
 		return
 	}
 	buf := bodies.Get().(*[]byte)
@@ -138,14 +193,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, eps map[string]en
 			bodies.Put(buf)
 		}
 	}()
-	b, err := ep(r, &d, w.Header(), (*buf)[:0])
-	*buf = b
+	b, err := rt.ep(r, &d, w.Header(), (*buf)[:0])
 	if err != nil {
 		var he *httpError
 		if !errors.As(err, &he) {
 			he = &httpError{status: http.StatusInternalServerError, msg: err.Error()}
 		}
-		writeError(w, he.status, he.msg)
+		writeError(w, rt.shape, he)
 		return
 	}
 	b = append(b, '\n')
@@ -164,9 +218,23 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 	_, _ = w.Write(b) // the client may be gone; nothing to do about it
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	b, _ := json.Marshal(ErrorResponse{Error: msg}) // a string always marshals
-	writeBody(w, status, append(b, '\n'))
+// writeError answers e in the error shape of the API.
+func writeError(w http.ResponseWriter, sh shape, e *httpError) {
+	var body any
+	switch sh {
+	case shapeGitHub:
+		body = GitHubError{Message: e.msg, DocumentationURL: githubDocumentation}
+	case shapeStripe:
+		d := StripeErrorDetail{Type: "invalid_request_error", Code: e.code, Message: e.msg, Param: e.param}
+		if e.status >= 500 {
+			d.Type = "api_error"
+		}
+		body = StripeError{Error: d}
+	default:
+		body = ErrorResponse{Error: e.msg}
+	}
+	b, _ := json.Marshal(body) // strings always marshal
+	writeBody(w, e.status, append(b, '\n'))
 }
 
 // query wraps the request's query parameters. A parameter given more than
@@ -228,17 +296,17 @@ func (q query) filter() (filter, error) {
 
 // appendData appends `"data":[...]` for refs, applying the
 // MissingFieldRate fault.
-func (s *Server) appendData(dst []byte, refs []ref, d *decision) []byte {
+func (s *Server) appendData(dst []byte, refs []ref[User], d *decision) []byte {
 	dst = append(dst, `"data":`...)
 	return newUserEncoder(s.cfg, d.MissingFieldRate).users(dst, refs)
 }
 
 // refKey returns the keyset position of the row of r.
-func (s *Server) refKey(r *ref) position {
+func (s *Server) refKey(r *ref[User]) position {
 	if r.base {
 		return position{t: s.cfg.baseTime(r.idx), id: s.cfg.codec.id(r.idx)}
 	}
-	return position{t: r.u.UpdatedAt, id: r.u.ID}
+	return position{t: r.t, id: r.id}
 }
 
 func (s *Server) serveOffset(r *http.Request, d *decision, _ http.Header, dst []byte) ([]byte, error) {
@@ -298,13 +366,13 @@ func (s *Server) servePages(r *http.Request, d *decision, _ http.Header, dst []b
 // page returns the rows at offset. With repeat, an offset past the end of a
 // non-empty collection serves the last page, aligned to multiples of
 // limit, and reports true.
-func (s *Server) page(f filter, offset, limit int, repeat bool) ([]ref, int, bool) {
+func (s *Server) page(f filter, offset, limit int, repeat bool) ([]ref[User], int, bool) {
 	if !repeat {
-		refs, total := s.store.rowsAt(f, offset, limit)
+		refs, total := s.store.rowsAt(f.sel(), offset, limit)
 		return refs, total, false
 	}
 	last := func(total int) int { return (total - 1) / limit * limit }
-	refs, total, served := s.store.lastRowsAt(f, offset, limit, last)
+	refs, total, served := s.store.lastRowsAt(f.sel(), offset, limit, last)
 	return refs, total, served != offset
 }
 
@@ -342,7 +410,7 @@ func decodeCursor(c string) (*position, error) {
 // the page and the cursor of the next page: "" on the last page, unless
 // self is set, in which case next is the request's own cursor
 // (SelfLinkLastPage), possibly "" for the first page.
-func (s *Server) cursorPage(r *http.Request, d *decision) (refs []ref, next string, self bool, err error) {
+func (s *Server) cursorPage(r *http.Request, d *decision) (refs []ref[User], next string, self bool, err error) {
 	q := query{r.URL.Query()}
 	f, err := q.filter()
 	if err != nil {
@@ -361,7 +429,7 @@ func (s *Server) cursorPage(r *http.Request, d *decision) (refs []ref, next stri
 	if d.RepeatLastPage {
 		repeatN = limit
 	}
-	refs, _ = s.store.rowsAfter(f, pos, limit+1, repeatN)
+	refs, _ = s.store.rowsAfter(f.sel(), pos, limit+1, repeatN)
 	more := len(refs) > limit
 	if more {
 		refs = refs[:limit]
@@ -451,7 +519,7 @@ func (s *Server) serveKeyset(r *http.Request, d *decision, _ http.Header, dst []
 	if d.RepeatLastPage {
 		repeatN = limit
 	}
-	refs, repeated := s.store.rowsAfter(f, pos, limit+1, repeatN)
+	refs, repeated := s.store.rowsAfter(f.sel(), pos, limit+1, repeatN)
 	more := repeated || len(refs) > limit
 	if len(refs) > limit {
 		refs = refs[:limit]

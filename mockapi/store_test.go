@@ -109,7 +109,7 @@ type model struct {
 
 func newModel(s *Server) *model {
 	m := &model{rows: make(map[string]User)}
-	for i := range s.cfg.users {
+	for i := range s.cfg.n {
 		u := s.UserAt(i)
 		m.rows[u.ID] = u
 	}
@@ -218,28 +218,28 @@ func checkRows(t *testing.T, s *Server, m *model) {
 			f.before = time.Time{}
 		}
 		want := m.list(f)
-		refs, total := s.store.rowsAt(f, 0, len(want)+5)
-		if diff := diffUsers(want, s.store.users(refs)); diff != "" || total != len(want) {
+		refs, total := s.store.rowsAt(f.sel(), 0, len(want)+5)
+		if diff := diffUsers(want, s.cfg.users(refs)); diff != "" || total != len(want) {
 			t.Fatalf("rowsAt(%+v, 0, all): total %d, want %d; rows (-want +got):\n%s", f, total, len(want), diff)
 		}
 		for range 5 {
 			off, n := rng.IntN(len(want)+2), 1+rng.IntN(7)
-			refs, _ := s.store.rowsAt(f, off, n)
+			refs, _ := s.store.rowsAt(f.sel(), off, n)
 			w := want[min(off, len(want)):min(off+n, len(want))]
-			if diff := diffUsers(w, s.store.users(refs)); diff != "" {
+			if diff := diffUsers(w, s.cfg.users(refs)); diff != "" {
 				t.Fatalf("rowsAt(%+v, %d, %d) (-want +got):\n%s", f, off, n, diff)
 			}
 		}
 		// Keyset: after every row, and after positions between rows.
 		for _, u := range want {
 			for _, p := range []position{{u.UpdatedAt, u.ID}, {u.UpdatedAt, u.ID[:10]}, {u.UpdatedAt.Add(-1), "~"}} {
-				refs, _ := s.store.rowsAfter(f, &p, 4, 0)
+				refs, _ := s.store.rowsAfter(f.sel(), &p, 4, 0)
 				i := slices.IndexFunc(want, func(w User) bool { return before(p.t, p.id, w.UpdatedAt, w.ID) })
 				if i < 0 {
 					i = len(want)
 				}
 				w := want[i:min(i+4, len(want))]
-				if diff := diffUsers(w, s.store.users(refs)); diff != "" {
+				if diff := diffUsers(w, s.cfg.users(refs)); diff != "" {
 					t.Fatalf("rowsAfter(%+v, %v, 4) (-want +got):\n%s", f, p, diff)
 				}
 			}
@@ -284,8 +284,8 @@ func BenchmarkRowsAt(b *testing.B) {
 		b.Run(fmt.Sprintf("offset=%d", offset), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				refs, _ := s.store.rowsAt(filter{}, offset, 10)
-				if len(s.store.users(refs)) != 10 {
+				refs, _ := s.store.rowsAt(filter{}.sel(), offset, 10)
+				if len(s.cfg.users(refs)) != 10 {
 					b.Fatalf("rowsAt(%d, 10) served %d rows, want 10", offset, len(refs))
 				}
 			}

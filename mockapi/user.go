@@ -9,6 +9,58 @@ import (
 	"unicode"
 )
 
+// config is the immutable shape of the users: their layout, and what
+// generates them.
+type config struct {
+	layout
+	seed  int64
+	codec idCodec // as layout.ids, without the interface
+	pools func() *userPools
+}
+
+// Users' tail lists.
+const (
+	tailLive = iota // live users
+	tailAll         // live users and tombstones
+)
+
+// filter selects users by updatedAt and deletion.
+type filter struct {
+	since   time.Time // inclusive; zero means unbounded
+	before  time.Time // exclusive; zero means unbounded
+	deleted bool      // interleave tombstones
+}
+
+func (f filter) sel() sel {
+	t := tailLive
+	if f.deleted {
+		t = tailAll
+	}
+	return sel{class: anyClass, tail: t, since: f.since, before: f.before}
+}
+
+func newUserStore(cfg *config, c *clock) *store[User] {
+	return newStore(&cfg.layout, c, 2, func(r *rec[User]) uint8 {
+		if r.dead {
+			return 1 << tailAll
+		}
+		return 1<<tailLive | 1<<tailAll
+	})
+}
+
+// users materialises refs.
+func (c *config) users(refs []ref[User]) []User {
+	out := make([]User, len(refs))
+	for i, r := range refs {
+		if r.base {
+			out[i] = c.base(r.idx)
+		} else {
+			out[i] = r.v
+		}
+	}
+	return out
+}
+
 // User is one record of the mock collection.
 //
 // Times are in UTC and marshal as RFC 3339. A tombstone (a deleted user
@@ -157,6 +209,8 @@ func (c idCodec) bits(i int) (hi, lo uint64) {
 	lo = 0b10<<62 | (v&0xf)<<58 | mix64(v^c.tagKey)&tagMask
 	return hi, lo
 }
+
+func (idCodec) compare(a, b string) int { return strings.Compare(a, b) }
 
 // id returns the UUID string of index i.
 func (c idCodec) id(i int) string {
@@ -488,7 +542,7 @@ func (e *userEncoder) user(dst []byte, u *User) []byte {
 }
 
 // users appends refs as a JSON array.
-func (e *userEncoder) users(dst []byte, refs []ref) []byte {
+func (e *userEncoder) users(dst []byte, refs []ref[User]) []byte {
 	dst = append(dst, '[')
 	for k := range refs {
 		if k > 0 {
@@ -497,7 +551,7 @@ func (e *userEncoder) users(dst []byte, refs []ref) []byte {
 		if r := &refs[k]; r.base {
 			dst = e.base(dst, r.idx)
 		} else {
-			dst = e.user(dst, &r.u)
+			dst = e.user(dst, &r.v)
 		}
 	}
 	return append(dst, ']')
