@@ -804,7 +804,7 @@ func (s *Server) serveIssues(r *http.Request, d *decision, h http.Header, dst []
 	}
 	switch {
 	case d.SelfLinkLastPage && page >= lastPage:
-		link(page, "next")
+		links = append(links, "<"+absoluteURL(r)+`>; rel="next"`)
 	case page < lastPage || (d.RepeatLastPage && last):
 		link(page+1, "next")
 	}
@@ -848,16 +848,23 @@ func (g *GitHub) page(f sel, page, size int, desc, repeat bool) ([]ref[Issue], i
 	return refs, total, repeated || (repeat && page == lastPage)
 }
 
-// pageURL returns the absolute URL of the request with its page parameter
-// set to p: in place of the first page pair, or appended; every other pair
-// is kept byte for byte, in order.
-func pageURL(r *http.Request, p int) string {
+// absoluteURL returns the URL of the request as the client sent it.
+func absoluteURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
+	return scheme + "://" + r.Host + r.URL.RequestURI()
+}
+
+// pageURL returns the absolute URL of the request with its page parameter
+// set to p: in place of the first page pair, or appended; every other pair
+// is kept byte for byte, in order.
+func pageURL(r *http.Request, p int) string {
 	var b strings.Builder
-	b.WriteString(scheme + "://" + r.Host + r.URL.EscapedPath() + "?")
+	u := *r.URL
+	u.RawQuery = ""
+	b.WriteString(absoluteURL(&http.Request{Host: r.Host, URL: &u, TLS: r.TLS}) + "?")
 	set := false
 	n := 0
 	for pair := range strings.SplitSeq(r.URL.RawQuery, "&") {
