@@ -619,7 +619,7 @@ func (s *Server) serveCustomers(r *http.Request, d *decision, _ http.Header, dst
 	q := query{r.URL.Query()}
 	for _, k := range slices.Sorted(maps.Keys(q.Values)) {
 		switch k {
-		case "limit", "starting_after", "ending_before", "updated[gte]", "updated[gt]", "updated[lte]", "updated[lt]":
+		case "", "limit", "starting_after", "ending_before", "updated[gte]", "updated[gt]", "updated[lte]", "updated[lt]":
 		default:
 			return nil, invalidParam(k, "Received unknown parameter: %s", k)
 		}
