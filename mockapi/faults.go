@@ -57,9 +57,11 @@ type Faults struct {
 	// MalformedRate is the share of 200 responses cut like that.
 	MalformedRate float64
 
-	// MissingFieldRate is the share of users served without email and
-	// updatedAt. The users are chosen by a hash of their id, so every read
-	// agrees. Tombstones are not affected.
+	// MissingFieldRate is the share of records served without two
+	// fields: users without email and updatedAt, issues without updated_at
+	// and user, customers without email and updated. The records are
+	// chosen by a hash of their id, so every read agrees. Tombstones are
+	// not affected.
 	MissingFieldRate float64
 
 	// RepeatLastPage makes a request past the end of a non-empty collection
@@ -69,7 +71,11 @@ type Faults struct {
 	// /users/keyset, after the last user, answers with the last limit users
 	// and has_more=true. /users/cursor and /users/link give their last page
 	// a next cursor after its last user, which is past the end, so it serves
-	// the last limit users again with that same next cursor.
+	// the last limit users again with that same next cursor. The issues'
+	// last page gets a rel="next" link to the page after it, which serves
+	// the last page again with a link to the next, and so on. The
+	// customers' oldest page claims has_more=true, and starting_after its
+	// last customer serves the oldest limit customers again.
 	RepeatLastPage bool
 
 	// SecondaryRateLimitRate is the share of requests answered 403 with a
@@ -94,8 +100,10 @@ type Faults struct {
 	// SelfLinkLastPage gives the last page of /users/cursor and /users/link
 	// a next cursor or next link that points to that same page: the
 	// request's own cursor (for a first page, a cursor meaning "first
-	// page", or the request's own URL). It takes precedence over
-	// RepeatLastPage on those endpoints.
+	// page", or the request's own URL). The issues' last page (or a page
+	// past it) gets a rel="next" link that is the request's own URL. It
+	// takes precedence over RepeatLastPage on those endpoints. The
+	// customers API has no link: there it acts as RepeatLastPage.
 	SelfLinkLastPage bool
 }
 

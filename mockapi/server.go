@@ -132,9 +132,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Server is a mock users REST API backed by deterministic fake data, in the
-// shape of [httptest.Server]. See the package documentation for the
-// endpoints and faults.
+// Server serves the mock REST APIs (users, GitHub-like issues, Stripe-like
+// customers) backed by deterministic fake data, in the shape of
+// [httptest.Server]. See the package documentation for the endpoints and
+// faults.
 //
 // All methods are safe for concurrent use, including while requests are in
 // flight.
