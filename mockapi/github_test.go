@@ -422,8 +422,8 @@ func TestIssuesConcurrentMutation(t *testing.T) {
 					t.Errorf("walk under mutation: %v", err)
 					return
 				}
-				if len(issues) < 150 {
-					t.Errorf("walk under mutation served %d issues, want most of 200", len(issues))
+				if len(issues) < 100 {
+					t.Errorf("walk under mutation served %d issues, want at least 100 of about 200", len(issues))
 				}
 			}
 		})

@@ -276,17 +276,27 @@ func TestCustomersConcurrentMutation(t *testing.T) {
 	for range 2 {
 		readers.Go(func() {
 			for range 3 {
-				cs, err := walkCustomers(srv, url.Values{"limit": {"17"}})
-				if err != nil {
-					t.Errorf("walk under mutation: %v", err)
-					return
-				}
-				for i := 1; i < len(cs); i++ {
-					a, b := cs[i-1], cs[i]
-					if a.Updated < b.Updated || (a.Updated == b.Updated && a.ID <= b.ID) {
-						t.Errorf("walk under mutation went backwards at %d: %s@%d then %s@%d", i, a.ID, a.Updated, b.ID, b.Updated)
+				// Each page is newest first. Between pages the listing may
+				// jump back up: a cursor customer changed since its page
+				// resolves to its new place at the top.
+				after := ""
+				for pages := 0; ; pages++ {
+					var p mockapi.CustomerList
+					if _, err := fetchJSON(srv.Client(), srv.URL+mockapi.PathCustomers+"?limit=17&starting_after="+after, &p); err != nil {
+						t.Errorf("walk under mutation: %v", err)
 						return
 					}
+					for i := 1; i < len(p.Data); i++ {
+						a, b := p.Data[i-1], p.Data[i]
+						if a.Updated < b.Updated || (a.Updated == b.Updated && a.ID <= b.ID) {
+							t.Errorf("page under mutation not newest first at %d: %s@%d then %s@%d", i, a.ID, a.Updated, b.ID, b.Updated)
+							return
+						}
+					}
+					if !p.HasMore || pages > maxPages {
+						break
+					}
+					after = p.Data[len(p.Data)-1].ID
 				}
 			}
 		})
