@@ -13,7 +13,7 @@ import (
 // BenchmarkUserAt measures generating one user from scratch, generator
 // setup included.
 func BenchmarkUserAt(b *testing.B) {
-	srv := mockapi.New(mockapi.Options{Users: 1_000_000})
+	srv := mockapi.NewUnstartedServer(mockapi.Options{Users: 1_000_000})
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		_ = srv.UserAt(i % 1_000_000)
@@ -52,7 +52,7 @@ func BenchmarkOffsetPage(b *testing.B) {
 // handler, showing that the position is found without touching the rest of
 // the population.
 func BenchmarkDeepOffset(b *testing.B) {
-	srv := mockapi.New(mockapi.Options{Users: 10_000_000})
+	srv := mockapi.NewUnstartedServer(mockapi.Options{Users: 10_000_000})
 	for _, i := range []int{0, 5_000_000, 9_999_999} {
 		srv.Update(srv.UserAt(i).ID) // exercise the removed-index search
 	}

@@ -6,6 +6,7 @@ import (
 	"log"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/connectkit/connector/mockapi"
@@ -103,7 +104,7 @@ func ExampleKey() {
 // Users are generated from the seed: every server with seed 1 serves this
 // user first.
 func ExampleServer_UserAt() {
-	srv := mockapi.New(mockapi.Options{Seed: 1})
+	srv := mockapi.NewUnstartedServer(mockapi.Options{Seed: 1})
 	u := srv.UserAt(0)
 	fmt.Println(u.ID)
 	fmt.Println(u.Name, "<"+u.Email+">")
@@ -111,7 +112,110 @@ func ExampleServer_UserAt() {
 	fmt.Println(u.UpdatedAt.Format(time.RFC3339), srv.UserAt(3).UpdatedAt.Format(time.RFC3339))
 	// Output:
 	// e851e100-a3b1-49b2-8f8e-37ab114d781a
-	// Kyler Kunze <kyler.kunze@gmail.com>
-	// Surveyor at Bogan, Bogan and Bogan
+	// Deron Dickinson <deron.dickinson@hotmail.com>
+	// Welfare Eligibility Clerk at Purdy-Purdy
 	// 2024-01-01T00:00:00Z 2024-01-01T00:00:01Z
+}
+
+// Walk the GitHub-like issues API by its Link headers, as a GitHub
+// connector does: every state, oldest change first, since a time.
+func ExampleGitHub() {
+	srv := mockapi.NewServer(mockapi.Options{Issues: 250})
+	defer srv.Close()
+
+	next := srv.URL + srv.GitHub().Path() + "?state=all&sort=updated&direction=asc&per_page=100"
+	issues, pages := 0, 0
+	for next != "" {
+		resp, err := srv.Client().Get(next)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var page []mockapi.Issue
+		if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		issues += len(page)
+		pages++
+		next = ""
+		for link := range strings.SplitSeq(resp.Header.Get("Link"), ",") {
+			if u, ok := strings.CutSuffix(strings.TrimSpace(link), `>; rel="next"`); ok {
+				next = strings.TrimPrefix(u, "<")
+			}
+		}
+	}
+	fmt.Println(issues, "issues in", pages, "pages")
+	// Output: 250 issues in 3 pages
+}
+
+// Changes move an issue to the end of sort=updated&direction=asc, and
+// since= (inclusive) finds them.
+func ExampleGitHub_Close() {
+	srv := mockapi.NewServer(mockapi.Options{Issues: 10})
+	defer srv.Close()
+	g := srv.GitHub()
+
+	srv.Advance(time.Hour)
+	since := srv.Now().Truncate(time.Second)
+	g.Reopen(4) // closed since it was generated
+	g.Close(7)
+	g.AddLabels(7, g.Labels()[0].Name)
+
+	var page []mockapi.Issue
+	fetch(srv.Client(), srv.URL+g.Path()+"?state=all&sort=updated&direction=asc&since="+since.Format(time.RFC3339), &page)
+	for _, is := range page {
+		var labels []string
+		for _, l := range is.Labels {
+			labels = append(labels, l.Name)
+		}
+		fmt.Println(is.Number, is.State, labels, is.UpdatedAt.Equal(since))
+	}
+	// Unordered output:
+	// 4 open [] true
+	// 7 closed [acknowledge proteida] true
+}
+
+// Walk the Stripe-like customers API newest first with starting_after,
+// until has_more is false.
+func ExampleStripe() {
+	srv := mockapi.NewServer(mockapi.Options{Customers: 250})
+	defer srv.Close()
+
+	customers, pages, after := 0, 0, ""
+	for {
+		var list mockapi.CustomerList
+		fetch(srv.Client(), srv.URL+mockapi.PathCustomers+"?limit=100&starting_after="+after, &list)
+		customers += len(list.Data)
+		pages++
+		if !list.HasMore {
+			break
+		}
+		after = list.Data[len(list.Data)-1].ID
+	}
+	fmt.Println(customers, "customers in", pages, "pages")
+	// Output: 250 customers in 3 pages
+}
+
+// A deleted customer goes to the top of the listing as a tombstone, so a
+// newest-first sync that reads down to its last mark sees the deletion.
+func ExampleStripe_Delete() {
+	srv := mockapi.NewServer(mockapi.Options{Customers: 5})
+	defer srv.Close()
+	st := srv.Stripe()
+
+	srv.Advance(time.Minute)
+	id := st.CustomerAt(2).ID
+	st.Delete(id)
+	st.Update(st.CustomerAt(0).ID)
+
+	var list mockapi.CustomerList
+	fetch(srv.Client(), srv.URL+mockapi.PathCustomers+"?limit=2", &list)
+	for _, c := range list.Data {
+		fmt.Println(c.ID == id, c.Deleted, c.Updated == srv.Now().Unix())
+	}
+	fmt.Println(list.HasMore)
+	// Unordered output:
+	// true true true
+	// false false true
+	// true
 }

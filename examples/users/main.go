@@ -111,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var mock *mockapi.Server
 	baseURL := cfg.url
 	if baseURL == "" {
-		mock = mockapi.New(mockapi.Options{Users: cfg.users, Seed: cfg.seed, Faults: mockapi.Faults{Latency: cfg.latency}})
+		mock = mockapi.NewUnstartedServer(mockapi.Options{Users: cfg.users, Seed: cfg.seed, Faults: mockapi.Faults{Latency: cfg.latency}})
 		mock.Start()
 		defer mock.Close()
 		// Stamp changes with the real time, so that runs resuming from a

@@ -1,8 +1,11 @@
-// Command mockapi serves the mockapi users REST API on a TCP address, for
-// demos and for trying clients by hand:
+// Command mockapi serves the mockapi REST APIs on a TCP address, for demos,
+// end-to-end runs of connectors and trying clients by hand: the users API,
+// the GitHub-like issues API and the Stripe-like customers API.
 //
-//	go run ./mockapi/cmd/mockapi -addr 127.0.0.1:8080 -users 10000
+//	go run ./mockapi/cmd/mockapi -addr 127.0.0.1:8080 -users 10000 -issues 5000 -customers 2000
 //	curl 'http://127.0.0.1:8080/users?limit=2'
+//	curl -i 'http://127.0.0.1:8080/repos/acme/widgets/issues?state=all&sort=updated&direction=asc&per_page=2'
+//	curl 'http://127.0.0.1:8080/v1/customers?limit=2'
 //
 // Flags set the population, the page sizes and the faults; run with -h for
 // the list. Requests are logged with log/slog. SIGINT or SIGTERM shuts the
@@ -67,12 +70,18 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&o.TiesPerTimestamp, "ties", mockapi.DefaultTiesPerTimestamp, "users sharing each base updatedAt")
 	fs.IntVar(&o.DefaultPageSize, "default-page-size", mockapi.DefaultPageSize, "page size when a request has none")
 	fs.IntVar(&o.MaxPageSize, "max-page-size", mockapi.DefaultMaxPageSize, "larger page sizes are capped to this")
-	fs.BoolVar(&o.RelativeLinks, "relative-links", false, "write relative URLs in Link headers")
+	fs.BoolVar(&o.RelativeLinks, "relative-links", false, "write relative URLs in the Link headers of /users/link")
+	fs.IntVar(&o.Issues, "issues", mockapi.DefaultIssues, "number of base issues of the GitHub-like API; negative for none")
+	fs.StringVar(&o.Repo, "repo", mockapi.DefaultRepo, "`owner/repo` of the GitHub-like API")
+	fs.IntVar(&o.Customers, "customers", mockapi.DefaultCustomers, "number of base customers of the Stripe-like API; negative for none")
 	fs.DurationVar(&f.Latency, "latency", 0, "delay before every response")
 	rate(fs, &f.ErrorRate, "error-rate", "share of requests answered 500")
 	rate(fs, &f.RateLimitRate, "rate-limit-rate", "share of requests answered 429")
 	fs.DurationVar(&f.RetryAfter, "retry-after", mockapi.DefaultRetryAfter, "Retry-After of 429 responses")
 	fs.BoolVar(&f.RetryAfterDate, "retry-after-date", false, "send Retry-After as an HTTP-date")
+	rate(fs, &f.SecondaryRateLimitRate, "secondary-rate-limit-rate", "share of requests answered 403 with Retry-After (GitHub's secondary rate limit)")
+	fs.IntVar(&f.RateLimitQuota, "rate-limit-quota", 0, "requests allowed per -rate-limit-window, announced in X-RateLimit-* headers; 0 for no quota")
+	fs.DurationVar(&f.RateLimitWindow, "rate-limit-window", mockapi.DefaultRateLimitWindow, "window of -rate-limit-quota")
 	rate(fs, &f.ResetRate, "reset-rate", "share of requests whose connection is reset")
 	rate(fs, &f.MalformedRate, "malformed-rate", "share of 200 responses with truncated JSON")
 	fs.Func("malformed-requests", "comma-separated request `numbers` (1-based) answered with truncated JSON", func(s string) error {
@@ -116,7 +125,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	srv := mockapi.New(c.opts)
+	srv := mockapi.NewUnstartedServer(c.opts)
 	var h http.Handler = srv.Handler()
 	if c.logRequests {
 		h = logRequests(logger, h)
@@ -130,7 +139,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "users", srv.Len(), "seed", c.opts.Seed, "clock", srv.Now())
+	logger.Info("serving", "addr", ln.Addr().String(), "users", srv.Len(),
+		"issues", srv.GitHub().Len(), "issues_path", srv.GitHub().Path(),
+		"customers", srv.Stripe().Len(), "customers_path", mockapi.PathCustomers,
+		"seed", c.opts.Seed, "clock", srv.Now())
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 

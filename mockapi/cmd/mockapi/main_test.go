@@ -26,7 +26,10 @@ func TestParseFlags(t *testing.T) {
 		TiesPerTimestamp: mockapi.DefaultTiesPerTimestamp,
 		DefaultPageSize:  mockapi.DefaultPageSize,
 		MaxPageSize:      mockapi.DefaultMaxPageSize,
-		Faults:           mockapi.Faults{RetryAfter: mockapi.DefaultRetryAfter},
+		Issues:           mockapi.DefaultIssues,
+		Repo:             mockapi.DefaultRepo,
+		Customers:        mockapi.DefaultCustomers,
+		Faults:           mockapi.Faults{RetryAfter: mockapi.DefaultRetryAfter, RateLimitWindow: mockapi.DefaultRateLimitWindow},
 	}
 	tests := []struct {
 		name string
@@ -44,11 +47,15 @@ func TestParseFlags(t *testing.T) {
 				"-retry-after", "3s", "-retry-after-date", "-reset-rate", "0.05",
 				"-malformed-rate", "0.01", "-malformed-requests", "3, 5", "-missing-field-rate", "0.5",
 				"-repeat-last-page", "-self-link-last-page",
+				"-issues", "300", "-repo", "octo/cat", "-customers", "-1",
+				"-secondary-rate-limit-rate", "0.3", "-rate-limit-quota", "5000", "-rate-limit-window", "1h",
 			},
 			config{addr: ":9999", opts: mockapi.Options{
 				Users: 10000, Seed: 7, Start: time.Date(2025, 2, 3, 4, 5, 6, 0, time.UTC),
 				Step: time.Minute, TiesPerTimestamp: 5, DefaultPageSize: 50, MaxPageSize: 500, RelativeLinks: true,
+				Issues: 300, Repo: "octo/cat", Customers: -1,
 				Faults: mockapi.Faults{
+					SecondaryRateLimitRate: 0.3, RateLimitQuota: 5000, RateLimitWindow: time.Hour,
 					Latency: 20 * time.Millisecond, ErrorRate: 0.1, RateLimitRate: 0.2,
 					RetryAfter: 3 * time.Second, RetryAfterDate: true, ResetRate: 0.05,
 					MalformedRate: 0.01, MalformedRequests: []int{3, 5}, MissingFieldRate: 0.5,
@@ -79,6 +86,9 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"-start", "2024-01-01"},
 		{"-malformed-requests", "1,x"},
 		{"-malformed-requests", "0"},
+		{"-secondary-rate-limit-rate", "2"},
+		{"-issues", "x"},
+		{"-rate-limit-window", "soon"},
 		{"extra"},
 		{"-nope"},
 	} {
@@ -98,7 +108,7 @@ func TestRun(t *testing.T) {
 	logs, logw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-users", "25"}, logw)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-users", "25", "-issues", "12", "-repo", "octo/cat", "-customers", "7"}, logw)
 		logw.Close()
 	}()
 
@@ -130,6 +140,26 @@ func TestRun(t *testing.T) {
 	resp.Body.Close()
 	if err != nil || resp.StatusCode != http.StatusOK || page.Total != 25 || len(page.Data) != 10 {
 		t.Errorf("GET /users?limit=10 = %d, %d of %d users, %v; want 200, 10 of 25", resp.StatusCode, len(page.Data), page.Total, err)
+	}
+	resp, err = http.Get("http://" + addr + "/repos/octo/cat/issues?state=all&sort=updated&per_page=100")
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	var issues []mockapi.Issue
+	err = json.NewDecoder(resp.Body).Decode(&issues)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || len(issues) != 12 {
+		t.Errorf("GET issues = %d, %d issues, %v; want 200, 12", resp.StatusCode, len(issues), err)
+	}
+	resp, err = http.Get("http://" + addr + "/v1/customers?limit=100")
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	var customers mockapi.CustomerList
+	err = json.NewDecoder(resp.Body).Decode(&customers)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || len(customers.Data) != 7 || customers.HasMore {
+		t.Errorf("GET customers = %d, %d customers, has_more %v, %v; want 200, 7, false", resp.StatusCode, len(customers.Data), customers.HasMore, err)
 	}
 	http.DefaultClient.CloseIdleConnections()
 
