@@ -420,10 +420,10 @@ func TestSummaryTable(t *testing.T) {
 		{Table: "org", Summary: ops.Summary{Updates: 5}, Pages: 1, Failed: true},
 	}}
 	want := "" +
-		"         table  upserts  updates  deletes  truncates  checkpoints  skipped  pages  duration\n" +
-		"          user      100        0        2          0            3        1      3      1.5s\n" +
-		"  org (failed)        0        5        0          0            0        0      1        0s\n" +
-		"         TOTAL      100        5        2          0            3        1      4        0s\n"
+		"         table  upserts  updates  deletes  truncates  replaces  checkpoints  skipped  pages  duration\n" +
+		"          user      100        0        2          0         0            3        1      3      1.5s\n" +
+		"  org (failed)        0        5        0          0         0            0        0      1        0s\n" +
+		"         TOTAL      100        5        2          0         0            3        1      4        0s\n"
 	if got := s.String(); got != want {
 		t.Errorf("Summary.String() =\n%s\nwant\n%s", got, want)
 	}

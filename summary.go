@@ -44,7 +44,7 @@ type TableSummary struct {
 }
 
 // Records returns the number of row operations: upserts, updates and
-// deletes (deletes of children included).
+// deletes.
 func (t TableSummary) Records() int64 { return t.Upserts + t.Updates + t.Deletes }
 
 // Table returns the summary of the named table, and whether there is one.
@@ -73,14 +73,14 @@ func (s *Summary) Total() TableSummary {
 func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\tupserts\tupdates\tdeletes\ttruncates\tcheckpoints\tskipped\tpages\tduration\t")
+	fmt.Fprintln(tw, "table\tupserts\tupdates\tdeletes\ttruncates\treplaces\tcheckpoints\tskipped\tpages\tduration\t")
 	row := func(t TableSummary) {
 		name := t.Table
 		if t.Failed {
 			name += " (failed)"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", name, t.Upserts, t.Updates, t.Deletes,
-			t.Truncates, t.Checkpoints, t.Skipped, t.Pages, t.Duration.Round(time.Millisecond))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", name, t.Upserts, t.Updates, t.Deletes,
+			t.Truncates, t.Replaces, t.Checkpoints, t.Skipped, t.Pages, t.Duration.Round(time.Millisecond))
 	}
 	for _, t := range s.Tables {
 		row(t)
@@ -107,7 +107,7 @@ func (s *Summary) LogValue() slog.Value {
 	t := s.Total()
 	return slog.GroupValue(
 		slog.Int64("upserts", t.Upserts), slog.Int64("updates", t.Updates), slog.Int64("deletes", t.Deletes),
-		slog.Int64("truncates", t.Truncates), slog.Int64("checkpoints", s.Checkpoints),
+		slog.Int64("truncates", t.Truncates), slog.Int64("replaces", t.Replaces), slog.Int64("checkpoints", s.Checkpoints),
 		slog.Int64("skipped", t.Skipped), slog.Int64("pages", t.Pages), slog.Duration("duration", s.Duration),
 	)
 }
@@ -117,6 +117,7 @@ func (s *Summary) LogValue() slog.Value {
 type tableStats struct {
 	name                                 string
 	upserts, updates, deletes, truncates atomic.Int64
+	replaces                             atomic.Int64
 	checkpoints, skipped, pages          atomic.Int64
 	started, duration                    atomic.Int64 // unix nanoseconds, nanoseconds
 	failed                               atomic.Bool
@@ -129,8 +130,10 @@ func (t *tableStats) count(k ops.Kind) {
 		t.upserts.Add(1)
 	case ops.OpUpdate:
 		t.updates.Add(1)
-	case ops.OpDelete, ops.OpDeleteChildren:
+	case ops.OpDelete:
 		t.deletes.Add(1)
+	case ops.OpDeleteChildren:
+		t.replaces.Add(1)
 	case ops.OpTruncate:
 		t.truncates.Add(1)
 	}
@@ -141,7 +144,7 @@ func (t *tableStats) summary() TableSummary {
 		Table: t.name,
 		Summary: ops.Summary{
 			Upserts: t.upserts.Load(), Updates: t.updates.Load(), Deletes: t.deletes.Load(),
-			Truncates: t.truncates.Load(), Checkpoints: t.checkpoints.Load(),
+			Truncates: t.truncates.Load(), Replaces: t.replaces.Load(), Checkpoints: t.checkpoints.Load(),
 		},
 		Skipped:  t.skipped.Load(),
 		Pages:    t.pages.Load(),
@@ -154,7 +157,7 @@ func (t *tableStats) summary() TableSummary {
 func (t TableSummary) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Int64("upserts", t.Upserts), slog.Int64("updates", t.Updates), slog.Int64("deletes", t.Deletes),
-		slog.Int64("truncates", t.Truncates), slog.Int64("checkpoints", t.Checkpoints),
+		slog.Int64("truncates", t.Truncates), slog.Int64("replaces", t.Replaces), slog.Int64("checkpoints", t.Checkpoints),
 		slog.Int64("skipped", t.Skipped), slog.Int64("pages", t.Pages), slog.Duration("duration", t.Duration),
 	)
 }

@@ -71,6 +71,9 @@ type Summary struct {
 	Updates     int64 `json:"updates"`
 	Deletes     int64 `json:"deletes"`
 	Truncates   int64 `json:"truncates"`
+	// Replaces counts the deletes of children (OpDeleteChildren): the
+	// parents whose child rows were replaced.
+	Replaces    int64 `json:"replaces"`
 	Checkpoints int64 `json:"checkpoints"`
 }
 
@@ -81,6 +84,7 @@ func (s Summary) Add(o Summary) Summary {
 		Updates:     s.Updates + o.Updates,
 		Deletes:     s.Deletes + o.Deletes,
 		Truncates:   s.Truncates + o.Truncates,
+		Replaces:    s.Replaces + o.Replaces,
 		Checkpoints: s.Checkpoints + o.Checkpoints,
 	}
 }

@@ -87,7 +87,7 @@ func TestSummary(t *testing.T) {
 			"":             {Checkpoints: 2},
 			"items":        {Upserts: 2, Updates: 1, Deletes: 1},
 			"orders":       {Truncates: 1},
-			"issue_labels": {Deletes: 1},
+			"issue_labels": {Replaces: 1},
 		}
 		if diff := cmp.Diff(want, d.Summary()); diff != "" {
 			t.Errorf("%s: Summary mismatch (-want +got):\n%s", name, diff)

@@ -120,6 +120,6 @@ func (s *Summary) Count(k Kind) {
 	case OpTruncate:
 		s.Truncates++
 	case OpDeleteChildren:
-		s.Deletes++
+		s.Replaces++
 	}
 }
