@@ -67,10 +67,10 @@ type StateLoader interface {
 
 // Summary counts the operations a destination received.
 type Summary struct {
-	Upserts     int64 `json:"upserts"`
-	Updates     int64 `json:"updates"`
-	Deletes     int64 `json:"deletes"`
-	Truncates   int64 `json:"truncates"`
+	Upserts   int64 `json:"upserts"`
+	Updates   int64 `json:"updates"`
+	Deletes   int64 `json:"deletes"`
+	Truncates int64 `json:"truncates"`
 	// Replaces counts the deletes of children (OpDeleteChildren): the
 	// parents whose child rows were replaced.
 	Replaces    int64 `json:"replaces"`
