@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/connectkit/connector/schema"
 )
@@ -30,6 +31,9 @@ func (c catalog) declare(tables []schema.Table, checkName func(string) error) (c
 			return nil, nil, fmt.Errorf("ops: preparing table %q: declared twice", t.Name)
 		}
 		seen[t.Name] = true
+		if err := checkUTF8(t); err != nil {
+			return nil, nil, fmt.Errorf("ops: preparing table %q: %w", t.Name, err)
+		}
 		if checkName != nil {
 			if err := checkName(t.Name); err != nil {
 				return nil, nil, fmt.Errorf("ops: preparing table %q: %w", t.Name, err)
@@ -48,6 +52,22 @@ func (c catalog) declare(tables []schema.Table, checkName func(string) error) (c
 		compiled = append(compiled, ct)
 	}
 	return next, compiled, nil
+}
+
+// checkUTF8 rejects a table whose name or column names are not valid
+// UTF-8: destinations would replace their invalid bytes (JSON), refuse
+// them (Postgres) or keep them (SQLite), so two names could become one,
+// or a name written could not be read back.
+func checkUTF8(t *schema.Table) error {
+	if !utf8.ValidString(t.Name) {
+		return fmt.Errorf("%w: the table name is not valid UTF-8", schema.ErrInvalidTable)
+	}
+	for _, c := range t.Columns {
+		if !utf8.ValidString(c.Name) {
+			return fmt.Errorf("%w: column name %q is not valid UTF-8", schema.ErrInvalidTable, c.Name)
+		}
+	}
+	return nil
 }
 
 // compatible reports whether rows stored under old can be read under new.

@@ -3,11 +3,14 @@ package ops
 import "errors"
 
 // ErrCorrupt is wrapped by the errors of [OpenDir], [ReadDir] and the
-// [Dir] methods for a file of a destination directory that cannot be read
-// back: an invalid schema.json, or an invalid line of a table's log that
-// is not its last line (an invalid last line is a write cut short by a
-// crash, which is repaired, not an error). A corrupt state.json gives an
-// error wrapping [state.ErrCorrupt] instead.
+// [Dir] methods for a destination directory that does not hold what its
+// last checkpoint recorded, or that cannot be read back: an invalid
+// schema.json or checkpoint journal, a table log missing, shorter than
+// the checkpoint covers or whose covered bytes changed, or an invalid
+// line a crash cannot leave (see the package documentation; a last line
+// cut short by a crash is repaired, not an error). A checkpointed state
+// that cannot be decoded gives an error wrapping [state.ErrCorrupt]
+// instead.
 var ErrCorrupt = errors.New("corrupt destination file")
 
 // ErrSchemaChange is wrapped by the error of Prepare for a table declared

@@ -1,13 +1,12 @@
 package ops
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/connectkit/connector/schema"
 	"github.com/connectkit/connector/state"
@@ -18,15 +17,21 @@ import (
 type Snapshot struct {
 	// Tables are the tables of schema.json, sorted by name.
 	Tables []schema.Table
-	// State is the content of state.json, or [state.New] without one.
-	// It covers a prefix of the operations replayed: operations written
-	// after the last checkpoint are replayed too.
+	// State is the state of the last checkpoint, or [state.New] without
+	// one. It covers a prefix of the operations replayed: operations
+	// written after the last checkpoint are replayed too.
 	State *state.State
 	// Torn names the tables whose log ended with a torn line (a write
-	// cut short by a crash), which was ignored.
+	// cut short by a crash, after the last checkpoint), which was
+	// ignored.
 	Torn []string
 	// Operations counts the lines replayed, torn ones excluded.
 	Operations int
+	// Pending counts the operations replayed that the last checkpoint
+	// does not cover: those a sync resuming from State writes again.
+	Pending int
+	// PendingBytes is the size of their lines.
+	PendingBytes int64
 
 	rows map[string]*rowSet
 }
@@ -34,85 +39,93 @@ type Snapshot struct {
 // ReadDir replays the directory written by a [Dir] at path: for each
 // table of schema.json, it applies the operations of its log in order,
 // with the semantics described at [Memory], decoding each row through the
-// declared table so that values have their canonical Go types again. A
-// torn last line of a log is ignored and reported in Snapshot.Torn; any
-// other invalid line is an error wrapping [ErrCorrupt] that names the
-// file and the line number. A directory without schema.json is an error
-// wrapping [os.ErrNotExist]; a corrupt state.json is an error wrapping
-// [state.ErrCorrupt].
+// declared table so that values have their canonical Go types again.
 //
-// ReadDir only reads. It may run while a Dir writes the directory, and
-// then sees the operations flushed so far.
+// It checks the logs as [OpenDir] does: a log missing, shorter or
+// different from what the last checkpoint covered, or holding an invalid
+// line, is an error wrapping [ErrCorrupt] that names the file and the
+// line; a last line cut short by a crash, after what the checkpoint
+// covers, is ignored and reported in Snapshot.Torn. A directory without
+// schema.json is an error wrapping [os.ErrNotExist]; a checkpointed state
+// that cannot be decoded is an error wrapping [state.ErrCorrupt].
+//
+// ReadDir only reads, without the Dir's lock. It may run while a Dir
+// writes the directory, and then sees the operations flushed so far.
 func ReadDir(path string) (*Snapshot, error) {
+	wrap := func(err error) error { return fmt.Errorf("ops: reading %s: %w", path, err) }
 	schemaPath := filepath.Join(path, schemaFileName)
 	if _, err := os.Stat(schemaPath); err != nil {
-		return nil, fmt.Errorf("ops: reading %s: %w", path, err)
+		return nil, wrap(err)
 	}
 	c, _, err := readSchema(schemaPath)
 	if err != nil {
-		return nil, fmt.Errorf("ops: reading %s: %w", path, err)
+		return nil, wrap(err)
 	}
-	st, err := state.NewFile(filepath.Join(path, stateFileName)).Load(context.Background())
+	j, err := readJournal(filepath.Join(path, journalFileName))
 	if err != nil {
-		return nil, fmt.Errorf("ops: reading %s: %w", path, err)
+		return nil, wrap(err)
 	}
-	snap := &Snapshot{State: st, rows: make(map[string]*rowSet, len(c))}
+	snap := &Snapshot{State: j.state, rows: make(map[string]*rowSet, len(c))}
+	var covered map[string]logMark
+	switch {
+	case j.stateErr != nil:
+		return nil, wrap(j.stateErr)
+	case j.last != nil:
+		covered = j.last.Logs
+	default:
+		if snap.State, err = state.NewFile(filepath.Join(path, legacyStateFileName)).Load(context.Background()); err != nil {
+			return nil, wrap(err)
+		}
+	}
+	for name := range covered {
+		if c[name] == nil {
+			return nil, wrap(fmt.Errorf("%w: the last checkpoint covers table %q, which %s does not declare", ErrCorrupt, name, schemaFileName))
+		}
+	}
 	for _, name := range c.sortedNames() {
 		t := c[name]
 		snap.Tables = append(snap.Tables, t.Table())
 		rs := newRowSet(t)
 		snap.rows[name] = rs
-		n, torn, err := replayLog(filepath.Join(path, name+logExt), rs)
-		if err != nil {
-			return nil, fmt.Errorf("ops: reading %s: %w", path, err)
-		}
-		snap.Operations += n
-		if torn {
-			snap.Torn = append(snap.Torn, name)
+		if err := snap.replay(filepath.Join(path, name+logExt), rs, covered); err != nil {
+			return nil, wrap(err)
 		}
 	}
 	return snap, nil
 }
 
-// replayLog applies the operations of the log at path to rs. A missing
-// log has none. It returns how many it applied and whether the last line
-// was torn.
-func replayLog(path string, rs *rowSet) (n int, torn bool, err error) {
+// replay applies the operations of the log at path to rs.
+func (s *Snapshot) replay(path string, rs *rowSet, covered map[string]logMark) error {
+	name := rs.table.Name()
+	mark, known := covered[name]
 	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) && !known {
+		return nil // no operation yet
+	}
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, false, nil
+		return fmt.Errorf("%s: %w: the last checkpoint covers its first %d bytes (%d operations), but it is missing", path, ErrCorrupt, mark.Bytes, mark.Lines)
 	}
 	if err != nil {
-		return 0, false, err
+		return err
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
-	for lineNo := 1; ; lineNo++ {
-		data, err := r.ReadBytes('\n')
-		if err == io.EOF {
-			return n, len(data) > 0, nil // a last line without "\n" is torn
-		}
-		if err != nil {
-			return n, false, fmt.Errorf("reading %s: %w", path, err)
-		}
-		_, peekErr := r.Peek(1)
-		last := peekErr == io.EOF
-		l, err := decodeLine(data[:len(data)-1])
-		if err != nil {
-			if last {
-				return n, true, nil
-			}
-			return n, false, fmt.Errorf("%s line %d: %w: %w", path, lineNo, ErrCorrupt, err)
-		}
-		op := Op{Kind: l.op, Table: rs.table.Name()}
-		if l.row != nil {
-			if op, err = decodeRow(rs.table, l.op, l.row); err != nil {
-				return n, false, fmt.Errorf("%s line %d: %w: %w", path, lineNo, ErrCorrupt, err)
-			}
-		}
-		rs.apply(&op, l.at)
-		n++
+	fi, err := f.Stat()
+	if err != nil {
+		return err
 	}
+	ls, err := scanLog(f, fi.Size(), path, rs.table, mark, func(op *Op, at time.Time) {
+		rs.apply(op, at)
+		s.Operations++
+	})
+	if err != nil {
+		return err
+	}
+	s.Pending += int(ls.pending)
+	s.PendingBytes += ls.end - mark.Bytes
+	if ls.torn > 0 {
+		s.Torn = append(s.Torn, name)
+	}
+	return nil
 }
 
 // Rows returns copies of every row of table, deleted ones included, with

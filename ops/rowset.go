@@ -82,7 +82,7 @@ func (s *rowSet) apply(op *Op, at time.Time) {
 	case OpUpdate:
 		key := s.table.KeyOf(op.Row)
 		old := s.rows[key]
-		if old == nil || old[n] == true {
+		if old == nil || old[n+1] == true {
 			// A missing or deleted row becomes the given columns: the
 			// values of a deleted row are history, not the current row.
 			s.put(append(slices.Grow(op.Row, 2), at, false))

@@ -14,7 +14,6 @@ import (
 // The files of a Dir.
 const (
 	schemaFileName = "schema.json"
-	stateFileName  = "state.json"
 	logExt         = ".jsonl"
 )
 

@@ -9,21 +9,25 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 )
 
 // WriteFile replaces the file at path with data. It writes a temporary
 // file in the same directory, fsyncs and closes it, renames it over path
 // and fsyncs the directory so that the rename itself is durable. The new
-// file gets exactly permission perm (the umask does not apply). On failure the temporary file is removed and path keeps its
-// old content; only a failure of the final directory fsync leaves the new
-// content in place, with an error saying so.
+// file gets exactly permission perm (the umask does not apply). On
+// failure the temporary file is removed and path keeps its old content;
+// only a failure of the final directory fsync leaves the new content in
+// place, with an error saying so. A process killed before the rename
+// leaves the temporary file, named "."+base+".tmp-" and a suffix, which
+// [RemoveTemp] removes.
 func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix(base)+"*")
 	if err != nil {
 		return fmt.Errorf("creating temporary file: %w", err)
 	}
@@ -53,6 +57,32 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 		return fmt.Errorf("file replaced but not yet durable: %w", err)
 	}
 	return nil
+}
+
+// tempPrefix is the start of the names of the temporary files of
+// WriteFile for the file base.
+func tempPrefix(base string) string { return "." + base + ".tmp-" }
+
+// RemoveTemp removes the temporary files that [WriteFile] leaves beside
+// the file base in dir when its process is killed between creating one
+// and renaming it, and returns their names. Call it only while no
+// WriteFile of that file can be running, for example under a lock of the
+// directory.
+func RemoveTemp(dir, base string) ([]string, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, de := range des {
+		if name := de.Name(); strings.HasPrefix(name, tempPrefix(base)) && de.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return removed, err
+			}
+			removed = append(removed, name)
+		}
+	}
+	return removed, nil
 }
 
 // SyncDir fsyncs the directory dir, making the creation, removal or

@@ -1,6 +1,7 @@
 package atomicfile_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -73,5 +74,24 @@ func TestSyncDir(t *testing.T) {
 	}
 	if err := atomicfile.SyncDir(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("SyncDir of a missing directory succeeded, want an error")
+	}
+}
+
+func TestRemoveTemp(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{".f.json.tmp-123", ".f.json.tmp-", ".g.json.tmp-1", "f.json", ".f.json"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := atomicfile.RemoveTemp(dir, "f.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(removed), "[.f.json.tmp- .f.json.tmp-123]"; got != want {
+		t.Errorf("RemoveTemp removed %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(names(t, dir)), "[.f.json .g.json.tmp-1 f.json]"; got != want {
+		t.Errorf("left %s, want %s", got, want)
 	}
 }
