@@ -89,6 +89,10 @@ type Server struct {
 	stopOnce sync.Once
 	stopErr  error
 	names    atomic.Int64
+
+	dbOnce sync.Once // creates the database of the schemas of NewSchema
+	dbDSN  string
+	dbErr  error
 }
 
 var (
@@ -143,6 +147,15 @@ func Shared(t testing.TB) *Server {
 func Database(t testing.TB) string {
 	t.Helper()
 	return Shared(t).NewDatabase(t)
+}
+
+// Schema returns the connection string of a database of the shared
+// server and the name of a new, empty schema in it, dropped when the
+// test ends: cheaper than a database per test, for code whose schema is
+// configurable. See [Shared] for a missing server.
+func Schema(t testing.TB) (dsn, schema string) {
+	t.Helper()
+	return Shared(t).NewSchema(t)
 }
 
 // Managed returns the shared server if this package started it, so that
@@ -378,11 +391,19 @@ func (s *Server) ping(ctx context.Context) error {
 }
 
 // Stop stops a started server and removes its directory; for a server
-// named by CONNECTOR_PG_DSN it does nothing. Stopping twice does
-// nothing.
+// named by CONNECTOR_PG_DSN it drops the database of [Server.NewSchema].
+// Stopping twice does nothing.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
-		if s.BinDir == "" || s.Dir == "" {
+		if s.BinDir == "" {
+			if s.dbDSN != "" {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				s.stopErr = s.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{fmt.Sprintf("test_%d_schemas", os.Getpid())}.Sanitize()+" WITH (FORCE)")
+				cancel()
+			}
+			return
+		}
+		if s.Dir == "" {
 			return
 		}
 		if _, err := os.Stat(filepath.Join(s.Dir, "data", "postmaster.pid")); err == nil {
@@ -452,6 +473,34 @@ func (s *Server) NewDatabase(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return dsn
+}
+
+// NewSchema creates a new, empty schema in a database that the schemas
+// of this server share (created at the first call, dropped with the
+// server) and returns the database's connection string and the schema's
+// name. The schema is dropped, with what it holds, when the test ends.
+func (s *Server) NewSchema(t testing.TB) (dsn, schema string) {
+	t.Helper()
+	ctx := context.Background()
+	s.dbOnce.Do(func() {
+		name := fmt.Sprintf("test_%d_schemas", os.Getpid())
+		if s.dbErr = s.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); s.dbErr == nil {
+			s.dbDSN, s.dbErr = WithDatabase(s.DSN, name)
+		}
+	})
+	if s.dbErr != nil {
+		t.Fatalf("pgtest: creating the database of the schemas: %v", s.dbErr)
+	}
+	schema = fmt.Sprintf("test_%d", s.names.Add(1))
+	if err := Exec(ctx, s.dbDSN, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		t.Fatalf("pgtest: creating schema %s: %v", schema, err)
+	}
+	t.Cleanup(func() {
+		if err := Exec(ctx, s.dbDSN, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("pgtest: dropping schema %s: %v", schema, err)
+		}
+	})
+	return s.dbDSN, schema
 }
 
 // Exec runs sql on the server's maintenance database, with a connection

@@ -131,3 +131,15 @@ func TestKilledBinary(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestSchema(t *testing.T) {
+	ctx := context.Background()
+	dsn, a := pgtest.Schema(t)
+	dsn2, b := pgtest.Schema(t)
+	if dsn != dsn2 || a == b {
+		t.Fatalf("Schema twice = (%q, %q), (%q, %q), want one database, two schemas", dsn, a, dsn2, b)
+	}
+	if err := pgtest.Exec(ctx, dsn, "CREATE TABLE "+pgx.Identifier{a, "t"}.Sanitize()+" (x int)"); err != nil {
+		t.Fatal(err)
+	}
+}

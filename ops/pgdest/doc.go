@@ -1,0 +1,2 @@
+// Package pgdest is an [ops.Destination] that writes to PostgreSQL.
+package pgdest
