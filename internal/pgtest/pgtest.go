@@ -523,7 +523,8 @@ func Exec(ctx context.Context, dsn, sql string, args ...any) error {
 // Terminate ends, with pg_terminate_backend, every connection to the
 // database of dsn whose application_name is app ("" for every
 // connection), as an administrator ending them or a crashed backend
-// would. It returns how many it ended.
+// would, and waits for them to end (PostgreSQL 14 or later). It returns
+// how many it ended.
 func Terminate(ctx context.Context, dsn, app string) (int, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -535,10 +536,27 @@ func Terminate(ctx context.Context, dsn, app string) (int, error) {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	var n int
-	err = conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+	// The timeout (PostgreSQL 14 and later) waits for the backends to
+	// end, so that the next use of their connections fails.
+	err = conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity
 		WHERE datname = $1 AND pid <> pg_backend_pid() AND ($2 = '' OR application_name = $2)`,
 		cfg.Database, app).Scan(&n)
 	return n, err
+}
+
+// WithApp returns dsn with its application_name set to app, which
+// [Terminate] can then pick out.
+func WithApp(dsn, app string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err == nil {
+			q := u.Query()
+			q.Set("application_name", app)
+			u.RawQuery = q.Encode()
+			return u.String()
+		}
+	}
+	return dsn + " application_name=" + app
 }
 
 // WithDatabase returns dsn, a URL or a key=value connection string, with

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
+	"go.uber.org/goleak"
 
 	"github.com/connectkit/connector/internal/pgtest"
 	"github.com/connectkit/connector/ops"
@@ -26,7 +27,16 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		os.Exit(trialChild())
 	}
-	os.Exit(pgtest.Main(m))
+	code := pgtest.Main(m)
+	if code == 0 {
+		// No goroutine outlives its call: pgx's, the retries', the
+		// tests'.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 var t0 = time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
