@@ -64,7 +64,12 @@ type segment struct {
 }
 
 func newSegment(t *table) *segment {
-	return &segment{t: t, index: make(map[string]int32), k: -1}
+	// Sized as the last segment of the table, which a flush ended.
+	n := 0
+	if t.seg != nil {
+		n = len(t.seg.nets)
+	}
+	return &segment{t: t, index: make(map[string]int32, n), nets: make([]netOp, 0, n), k: -1}
 }
 
 // size is the number of staged rows the segment makes.

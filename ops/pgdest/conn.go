@@ -146,6 +146,7 @@ func (d *DB) setup(ctx context.Context) error {
   "seq" bigint NOT NULL DEFAULT 0,
   "generation" bigint NOT NULL DEFAULT 0,
   "row_counts" jsonb NOT NULL DEFAULT '{}',
+  "unkeyed" jsonb NOT NULL DEFAULT '[]',
   "updated_at" timestamptz NOT NULL DEFAULT now()
 )`); err != nil {
 			return fmt.Errorf("creating %s: %w", StateTable, err)
@@ -243,6 +244,7 @@ func (d *DB) begin(ctx context.Context) error {
 	d.txID++
 	d.used = make(map[string]bool)
 	clear(d.delta)
+	clear(d.keyed)
 	for _, r := range d.log {
 		if err := d.run(ctx, r); err != nil {
 			return err
@@ -252,9 +254,20 @@ func (d *DB) begin(ctx context.Context) error {
 }
 
 // run writes a record in the open transaction: its rows into its
-// staging table, by COPY, then its statements, which merge them.
+// staging table, by COPY, then its statements, which merge them; or, for
+// full rows when they are likely new (see table.direct), its rows
+// straight into the table.
 func (d *DB) run(ctx context.Context, r *record) error {
 	t := r.t
+	if r.data == nil {
+		return d.runStmts(ctx, r)
+	}
+	if r.full && (r.unkeyed || (t.direct && !d.noDirect)) {
+		ok, err := d.runDirect(ctx, r)
+		if ok || err != nil {
+			return err
+		}
+	}
 	if !d.staged[t.stage] {
 		if _, err := d.conn.Exec(ctx, t.stageDDL); err != nil {
 			return fmt.Errorf("table %q: creating its staging table: %w", t.name, err)
@@ -269,9 +282,19 @@ func (d *DB) run(ctx context.Context, r *record) error {
 		return err
 	}
 	d.used[t.stage] = true
-	if _, err := d.conn.PgConn().CopyFrom(ctx, bytes.NewReader(r.data), t.copySQL); err != nil {
+	copySQL := t.copySQL
+	if r.full {
+		copySQL = t.copyFullSQL
+	}
+	if _, err := d.conn.PgConn().CopyFrom(ctx, bytes.NewReader(r.data), copySQL); err != nil {
 		return fmt.Errorf("table %q: copying %d rows into its staging table: %w", t.name, r.rows, err)
 	}
+	return d.runStmts(ctx, r)
+}
+
+// runStmts runs the statements of a record.
+func (d *DB) runStmts(ctx context.Context, r *record) error {
+	t := r.t
 	for _, s := range r.stmts {
 		if err := d.hook(s.step); err != nil {
 			return err
@@ -294,9 +317,47 @@ func (d *DB) run(ctx context.Context, r *record) error {
 		if s.count != countNone {
 			d.delta[t.name] += n
 		}
+		if r.full && s.count != countNone {
+			t.direct = n == int64(r.rows) // every row was new
+		}
+	}
+	if r.keyed != "" {
+		d.keyed[r.keyed] = false
 	}
 	r.tx = d.txID
 	return nil
+}
+
+// runDirect COPYs a record of full rows straight into its table, in a
+// savepoint. ok is false when a row's key exists (the savepoint is rolled
+// back, and the record must be staged); err is another failure.
+func (d *DB) runDirect(ctx context.Context, r *record) (ok bool, err error) {
+	t := r.t
+	if err := d.hook("copy direct"); err != nil {
+		return false, err
+	}
+	if _, err := d.conn.Exec(ctx, "SAVEPOINT pgdest_direct"); err != nil {
+		return false, fmt.Errorf("table %q: %w", t.name, err)
+	}
+	_, err = d.conn.PgConn().CopyFrom(ctx, bytes.NewReader(r.data), t.copyDirectSQL)
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+		if _, err := d.conn.Exec(ctx, "RELEASE SAVEPOINT pgdest_direct"); err != nil {
+			return false, fmt.Errorf("table %q: %w", t.name, err)
+		}
+		d.delta[t.name] += int64(r.rows)
+		d.logger.Debug("pgdest: copied rows straight into the table", "table", t.name, "rows", r.rows)
+		r.tx = d.txID
+		return true, nil
+	case errors.As(err, &pe) && pe.Code == "23505" && !r.unkeyed: // unique_violation: a key exists
+		t.direct = false
+		if _, err := d.conn.Exec(ctx, "ROLLBACK TO SAVEPOINT pgdest_direct"); err != nil {
+			return false, fmt.Errorf("table %q: %w", t.name, err)
+		}
+		return false, nil
+	}
+	return false, fmt.Errorf("table %q: copying %d rows: %w", t.name, r.rows, err)
 }
 
 // hook runs the test hook for a step.

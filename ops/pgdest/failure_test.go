@@ -145,7 +145,7 @@ func both(a, b func(string) error) func(string) error {
 // checkpoint transactions; the transaction is written again on a new
 // connection.
 func TestTerminatedBackend(t *testing.T) {
-	for _, step := range []string{"connect", "begin", "copy", "delete children", "upsert", "update", "update missing", "delete", "state", "commit"} {
+	for _, step := range []string{"connect", "begin", "copy", "copy direct", "delete children", "upsert", "update", "update missing", "delete", "state", "commit"} {
 		t.Run(step, func(t *testing.T) {
 			var ended atomic.Int64
 			failing(t, pgdest.Options{FlushRows: 10}, func(db *pgdest.DB, dsn, app string) {
@@ -213,7 +213,7 @@ func TestRetriesExhausted(t *testing.T) {
 	apply(t, db, []op{{kind: ops.OpUpsert, table: "items", row: item(2, "b", 2)}}, 0)
 	var tries atomic.Int64
 	pgdest.SetTestHook(db, func(step string) error {
-		if step == "copy" {
+		if step == "copy" || step == "copy direct" {
 			tries.Add(1)
 			return io.ErrUnexpectedEOF
 		}
@@ -251,7 +251,7 @@ func TestCancelledCheckpoint(t *testing.T) {
 	apply(t, db, []op{{kind: ops.OpUpsert, table: "items", row: item(1, "a", 1)}}, 0)
 	cctx, cancel := context.WithCancel(ctx)
 	pgdest.SetTestHook(db, func(step string) error {
-		if step == "upsert" {
+		if step == "state" {
 			cancel()
 		}
 		return nil

@@ -244,6 +244,16 @@ func load(t testing.TB, db *pgdest.DB) *state.State {
 	return st
 }
 
+// rowsDiff returns the difference of db's rows of table, deleted ones
+// and system columns included, from m's.
+func rowsDiff(m *ops.Memory, db *pgdest.DB, table string) string {
+	got, err := db.Rows(context.Background(), table)
+	if err != nil {
+		return err.Error()
+	}
+	return cmp.Diff(m.Rows(table), got)
+}
+
 // sameRows fails the test unless db's rows of table, deleted ones and
 // system columns included, equal m's.
 func sameRows(t testing.TB, m *ops.Memory, db *pgdest.DB, table string) {

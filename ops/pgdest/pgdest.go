@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"hash/maphash"
 	"log/slog"
-	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -104,6 +104,14 @@ type Options struct {
 	// s, with full jitter; zero or less means [DefaultRetryBackoff].
 	RetryBackoff time.Duration
 
+	// KeyedLoad creates tables with their primary key at once. By
+	// default a table Prepare creates has no primary key until the first
+	// operation other than an upsert of a new key (see the package
+	// documentation, "Initial loads"): its rows are COPYed straight into
+	// it, and the key is built once, which loads several times faster
+	// than maintaining the key's index row by row.
+	KeyedLoad bool
+
 	// LockWait is how long Open waits for another sync holding the
 	// schema to release it (a killed sync's connection takes a moment
 	// to end); zero means [DefaultLockWait], negative means no wait.
@@ -127,24 +135,29 @@ type DB struct {
 
 	mu        sync.Mutex
 	closed    bool
-	conn      *pgx.Conn         // nil until connected, or after a failure
-	staged    map[string]bool   // staging tables created on conn
-	inTx      bool              // conn has an open transaction
-	txID      int64             // counts transactions, for record.tx
-	used      map[string]bool   // staging tables written in the open transaction
-	log       []*record         // the flushed records since the last commit, in order
-	delta     map[string]int64  // rows the open transaction added, by table
-	gen       int64             // this DB's generation of the schema (exclusive DBs)
-	commitSeq int64             // the seq of a commit whose outcome is unknown, 0 if none
-	resolved  bool              // a reconnect found that commitSeq committed
-	lastSeq   int64             // the seq of the last commit known
-	lastAt    time.Time         // and its time
-	stateOK   bool              // the stored state was read and decoded, or written, by this DB
-	corrupt   error             // the stored state cannot be decoded; never overwritten
-	failed    error             // why the operations since the last checkpoint were dropped
-	tables    map[string]*table // declared tables
-	stages    int               // staging tables named so far
-	summary   map[string]ops.Summary
+	conn      *pgx.Conn               // nil until connected, or after a failure
+	staged    map[string]bool         // staging tables created on conn
+	inTx      bool                    // conn has an open transaction
+	txID      int64                   // counts transactions, for record.tx
+	used      map[string]bool         // staging tables written in the open transaction
+	log       []*record               // the flushed records since the last commit, in order
+	delta     map[string]int64        // rows the open transaction added, by table
+	keyed     map[string]bool         // tables the open transaction made unkeyed (true) or keyed (false)
+	noKeyLoad bool                    // Options.KeyedLoad or Shared
+	seed      maphash.Seed            // of the key hashes of unkeyed tables
+	gen       int64                   // this DB's generation of the schema (exclusive DBs)
+	commitSeq int64                   // the seq of a commit whose outcome is unknown, 0 if none
+	resolved  bool                    // a reconnect found that commitSeq committed
+	lastSeq   int64                   // the seq of the last commit known
+	lastAt    time.Time               // and its time
+	stateOK   bool                    // the stored state was read and decoded, or written, by this DB
+	corrupt   error                   // the stored state cannot be decoded; never overwritten
+	failed    error                   // why the operations since the last checkpoint were dropped
+	tables    map[string]*table       // declared tables
+	stages    int                     // staging tables named so far
+	summary   map[string]*ops.Summary // by table; "" counts the checkpoints
+	noDirect  bool                    // tuning switches for the benchmarks, off in use
+	noSort    bool
 	testHook  func(step string) error
 	testAfter func(step string) error
 }
@@ -180,7 +193,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		lockWait:  opts.LockWait,
 		tables:    make(map[string]*table),
 		delta:     make(map[string]int64),
-		summary:   map[string]ops.Summary{"": {}},
+		keyed:     make(map[string]bool),
+		noKeyLoad: opts.KeyedLoad || opts.Shared,
+		seed:      maphash.MakeSeed(),
+		summary:   map[string]*ops.Summary{"": {}},
 	}
 	if d.schema == "" {
 		d.schema = DefaultSchema
@@ -267,11 +283,14 @@ func (d *DB) Close() error {
 	if n := d.pendingOps(); n > 0 {
 		d.logger.Info("pgdest: closing: dropped the operations since the last checkpoint", "rows", n)
 	}
+	d.rollback()
 	d.dropPending()
-	var err error
+	err := d.keyAll()
 	if d.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = d.conn.Close(ctx)
+		if cerr := d.conn.Close(ctx); err == nil {
+			err = cerr
+		}
 		cancel()
 		d.conn = nil
 	}
@@ -281,13 +300,63 @@ func (d *DB) Close() error {
 	return nil
 }
 
+// keyAll builds, in a transaction of its own, the primary keys of the
+// tables still loaded without them.
+func (d *DB) keyAll() error {
+	if d.failed != nil {
+		return nil
+	}
+	var names []string
+	var stmts []string
+	for _, t := range d.tables {
+		if t.unkeyed {
+			names = append(names, t.name)
+			stmts = append(stmts, t.addKeySQL())
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	ctx := context.Background()
+	err := d.retry(ctx, func() error {
+		if err := d.connect(ctx, false); err != nil {
+			return err
+		}
+		if err := d.begin(ctx); err != nil {
+			return err
+		}
+		if _, err := d.conn.Exec(ctx, keyMemory); err != nil {
+			return err
+		}
+		for i, q := range stmts {
+			if _, err := d.conn.Exec(ctx, q); err != nil {
+				return fmt.Errorf("table %q: building its primary key: %w", names[i], err)
+			}
+			d.keyed[names[i]] = false
+		}
+		return d.commit(ctx, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("building the primary keys of %q: %w", names, err)
+	}
+	for _, t := range d.tables {
+		t.unkeyed, t.keys = false, nil
+	}
+	d.logger.Info("pgdest: closing: built the primary keys of the tables loaded without them", "schema", d.schema, "tables", names)
+	return nil
+}
+
 // Summary returns the operations received per declared table. The entry
 // for the empty name "" counts the checkpoints, which belong to no
 // table; the table entries count no checkpoints.
 func (d *DB) Summary() map[string]ops.Summary {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return maps.Clone(d.summary)
+	out := make(map[string]ops.Summary, len(d.summary))
+	for name, s := range d.summary {
+		out[name] = *s
+	}
+	return out
 }
 
 // Write buffers ops, in order, composing the operations of each table
@@ -332,16 +401,59 @@ func (d *DB) Write(ctx context.Context, batch []ops.Op) error {
 				return err
 			}
 		}
+		if t.unkeyed {
+			if err := d.loadUnkeyed(ctx, t, op); err != nil {
+				return err
+			}
+		}
 		t.seg.add(op, at)
-		s := d.summary[op.Table]
-		s.Count(op.Kind)
-		d.summary[op.Table] = s
+		t.sum.Count(op.Kind)
 		if t.seg.size() >= d.flushRows {
 			if err := d.flush(ctx, t); err != nil {
 				return err
 			}
 		}
 	}
+	return nil
+}
+
+// MaxUnkeyedRows is the number of rows loaded into a table without its
+// primary key after which the key is built (see Options.KeyedLoad): the
+// hashes of their keys, which tell a new key from one loaded before, take
+// about 16 bytes each.
+const MaxUnkeyedRows = 10_000_000
+
+// loadUnkeyed checks that op can go into t, a table without its primary
+// key yet: an upsert of a key not loaded before. Otherwise it builds the
+// key (see addKey) first.
+func (d *DB) loadUnkeyed(ctx context.Context, t *table, op *ops.Op) error {
+	if op.Kind == ops.OpUpsert && len(t.keys) < MaxUnkeyedRows {
+		key := t.c.KeyOf(op.Row)
+		h := maphash.String(d.seed, key)
+		if _, ok := t.keys[h]; !ok {
+			t.keys[h] = struct{}{}
+			return nil
+		}
+		if _, ok := t.seg.index[key]; ok {
+			return nil // the segment replaces its row
+		}
+	}
+	return d.addKey(ctx, t)
+}
+
+// addKey builds the primary key of an unkeyed table, in the open
+// transaction, after its buffered rows.
+func (d *DB) addKey(ctx context.Context, t *table) error {
+	if err := d.flush(ctx, t); err != nil {
+		return err
+	}
+	t.unkeyed, t.keys = false, nil
+	d.log = append(d.log, &record{t: t, keyed: t.name, stmts: []stmt{{step: "add primary key", sql: keyMemory}, {step: "add primary key", sql: t.addKeySQL()}}})
+	start := time.Now()
+	if err := d.retry(ctx, func() error { return d.writeLog(ctx) }); err != nil {
+		return fmt.Errorf("pgdest: building the primary key of table %q: %w", t.name, d.fail(err))
+	}
+	d.logger.Info("pgdest: built the primary key of a table loaded without it", "schema", d.schema, "table", t.name, "took", time.Since(start))
 	return nil
 }
 
@@ -388,6 +500,7 @@ func (d *DB) dropPending() {
 	}
 	d.log = nil
 	clear(d.delta)
+	clear(d.keyed)
 }
 
 // fail handles err, the error of an operation that tried to write: a

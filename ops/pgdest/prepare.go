@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -31,10 +32,12 @@ func CreateTableSQL(schemaName string, t schema.Table) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return createTable(schemaName, c.Table()), nil
+	return createTable(schemaName, c.Table(), true), nil
 }
 
-func createTable(schemaName string, t schema.Table) string {
+// createTable returns the CREATE TABLE statement of t, with its primary
+// key or without (see Options.KeyedLoad).
+func createTable(schemaName string, t schema.Table, withKey bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE %s.%s (\n", quote(schemaName), quote(t.Name))
 	for _, col := range t.Columns {
@@ -45,7 +48,12 @@ func createTable(schemaName string, t schema.Table) string {
 		b.WriteString(",\n")
 	}
 	fmt.Fprintf(&b, "  %s %s NOT NULL,\n", quote(ops.SyncedColumn), ColumnType(schema.UTCDateTime))
-	fmt.Fprintf(&b, "  %s %s NOT NULL DEFAULT false,\n", quote(ops.DeletedColumn), ColumnType(schema.Boolean))
+	fmt.Fprintf(&b, "  %s %s NOT NULL DEFAULT false", quote(ops.DeletedColumn), ColumnType(schema.Boolean))
+	if !withKey {
+		b.WriteString("\n)")
+		return b.String()
+	}
+	b.WriteString(",\n")
 	keys := make([]string, len(t.PrimaryKey))
 	for i, k := range t.PrimaryKey {
 		keys[i] = quote(k)
@@ -86,6 +94,10 @@ type plan struct {
 	kept   []string
 	adopt  bool  // the table exists with no recorded row count
 	rows   int64 // its rows, when adopted
+	// deferKey: the table is (created, or stays) without its primary
+	// key, for a load (see table.unkeyed); buildKey: the table, loaded
+	// without its key by a sync that did not finish, gets it now.
+	deferKey, buildKey bool
 }
 
 // inspectError marks an error found by reading the catalog, before
@@ -169,10 +181,15 @@ func (d *DB) Prepare(ctx context.Context, tables []schema.Table) error {
 	for _, p := range plans {
 		name := p.c.Name()
 		d.stages++
-		d.tables[name] = newTable(d.schema, p.c, p.kept, d.stages)
-		if _, ok := d.summary[name]; !ok {
-			d.summary[name] = ops.Summary{}
+		t := newTable(d.schema, p.c, p.kept, d.stages)
+		if p.deferKey {
+			t.unkeyed, t.keys = true, make(map[uint64]struct{})
 		}
+		d.tables[name] = t
+		if d.summary[name] == nil {
+			d.summary[name] = new(ops.Summary)
+		}
+		t.sum = d.summary[name]
 	}
 	return nil
 }
@@ -184,12 +201,13 @@ func (d *DB) inspect(ctx context.Context, tables []*schema.Compiled) ([]*plan, e
 	// committing rows until Prepare commits, so that the counts of the
 	// tables and the recorded ones agree.
 	var counts map[string]int64
-	if err := d.conn.QueryRow(ctx, `SELECT "row_counts" FROM `+d.stateIdent()+` WHERE "id" = 1 FOR UPDATE`).Scan(&counts); err != nil {
+	var unkeyed []string
+	if err := d.conn.QueryRow(ctx, `SELECT "row_counts", "unkeyed" FROM `+d.stateIdent()+` WHERE "id" = 1 FOR UPDATE`).Scan(&counts, &unkeyed); err != nil {
 		return nil, fmt.Errorf("reading the row counts: %w", err)
 	}
 	plans := make([]*plan, 0, len(tables))
 	for _, c := range tables {
-		p, err := d.inspectTable(ctx, c, counts)
+		p, err := d.inspectTable(ctx, c, counts, slices.Contains(unkeyed, c.Name()))
 		if err != nil {
 			if transient(err) {
 				return nil, err
@@ -202,7 +220,7 @@ func (d *DB) inspect(ctx context.Context, tables []*schema.Compiled) ([]*plan, e
 }
 
 // inspectTable plans the creation or evolution of one table.
-func (d *DB) inspectTable(ctx context.Context, c *schema.Compiled, counts map[string]int64) (*plan, error) {
+func (d *DB) inspectTable(ctx context.Context, c *schema.Compiled, counts map[string]int64, unkeyed bool) (*plan, error) {
 	decl := c.Table()
 	p := &plan{c: c}
 	recorded, present := counts[decl.Name]
@@ -218,7 +236,7 @@ func (d *DB) inspectTable(ctx context.Context, c *schema.Compiled, counts map[st
 			return nil, fmt.Errorf("%w: the table is missing, though the last checkpoint recorded %d rows in it: it was dropped outside the sync; restore it, or see the package documentation to sync it again from the start",
 				ops.ErrCorrupt, recorded)
 		}
-		p.create = true
+		p.create, p.deferKey = true, !d.noKeyLoad
 		return p, nil
 	}
 	if err != nil {
@@ -260,7 +278,8 @@ func (d *DB) inspectTable(ctx context.Context, c *schema.Compiled, counts map[st
 		}
 	}
 	slices.SortFunc(key, func(a, b string) int { return info[a].key - info[b].key })
-	if !slices.Equal(key, decl.PrimaryKey) {
+	loading := unkeyed && len(key) == 0 // loaded without its key
+	if !loading && !slices.Equal(key, decl.PrimaryKey) {
 		return nil, fmt.Errorf("%w: primary key changed from (%s) to (%s)", ops.ErrSchemaChange, strings.Join(key, ", "), strings.Join(decl.PrimaryKey, ", "))
 	}
 	for _, sys := range []struct {
@@ -292,6 +311,11 @@ func (d *DB) inspectTable(ctx context.Context, c *schema.Compiled, counts map[st
 	if err := d.conn.QueryRow(ctx, "SELECT count(*) FROM "+quote(d.schema)+"."+quote(decl.Name)).Scan(&n); err != nil {
 		return nil, fmt.Errorf("counting its rows: %w", err)
 	}
+	if loading {
+		// A table with rows gets its key now: a sync that loaded it
+		// did not finish, and its next may write any operation.
+		p.deferKey, p.buildKey = n == 0 && !d.noKeyLoad, n > 0 || d.noKeyLoad
+	}
 	switch {
 	case !present:
 		p.adopt, p.rows = true, n
@@ -307,14 +331,29 @@ func (d *DB) apply(ctx context.Context, p *plan) error {
 	name := p.c.Name()
 	switch {
 	case p.create:
-		if _, err := d.conn.Exec(ctx, createTable(d.schema, p.c.Table())); err != nil {
+		if _, err := d.conn.Exec(ctx, createTable(d.schema, p.c.Table(), !p.deferKey)); err != nil {
 			return fmt.Errorf("table %q: creating it: %w", name, err)
 		}
 		d.delta[name] += 0 // records the table, with no rows
+		if p.deferKey {
+			d.keyed[name] = true
+		}
 		d.logger.Info("pgdest: created table", "schema", d.schema, "table", name)
 	case p.adopt:
 		d.delta[name] = p.rows // the count holds this transaction's rows
 		d.logger.Info("pgdest: recording the rows of a table that no checkpoint recorded", "schema", d.schema, "table", name, "rows", p.rows)
+	}
+	if p.buildKey {
+		start := time.Now()
+		t := newTable(d.schema, p.c, nil, 0)
+		if _, err := d.conn.Exec(ctx, keyMemory); err != nil {
+			return fmt.Errorf("table %q: %w", name, err)
+		}
+		if _, err := d.conn.Exec(ctx, t.addKeySQL()); err != nil {
+			return fmt.Errorf("table %q: building its primary key: %w", name, err)
+		}
+		d.keyed[name] = false
+		d.logger.Info("pgdest: built the primary key of a table a sync loaded without it and did not finish", "schema", d.schema, "table", name, "took", time.Since(start))
 	}
 	for _, col := range p.add {
 		q := fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s %s", quote(d.schema), quote(name), quote(col.Name), ColumnType(col.Type))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/connectkit/connector/ops"
@@ -146,9 +147,7 @@ func (d *DB) checkpoint(ctx context.Context, doc func(stored *string) ([]byte, e
 	if err != nil {
 		return fmt.Errorf("pgdest: checkpointing: %w", d.fail(err))
 	}
-	s := d.summary[""]
-	s.Checkpoints++
-	d.summary[""] = s
+	d.summary[""].Checkpoints++
 	return nil
 }
 
@@ -161,11 +160,12 @@ func (d *DB) commit(ctx context.Context, doc func(stored *string) ([]byte, error
 	var stored *string
 	var seq, gen int64
 	var counts map[string]int64
+	var unkeyed []string
 	if err := d.hook("state"); err != nil {
 		return err
 	}
-	err := d.conn.QueryRow(ctx, `SELECT "state", "seq", "generation", "row_counts" FROM `+d.stateIdent()+` WHERE "id" = 1 FOR UPDATE`).
-		Scan(&stored, &seq, &gen, &counts)
+	err := d.conn.QueryRow(ctx, `SELECT "state", "seq", "generation", "row_counts", "unkeyed" FROM `+d.stateIdent()+` WHERE "id" = 1 FOR UPDATE`).
+		Scan(&stored, &seq, &gen, &counts, &unkeyed)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", StateTable, err)
 	}
@@ -188,13 +188,27 @@ func (d *DB) commit(ctx context.Context, doc func(stored *string) ([]byte, error
 	if err != nil {
 		return err
 	}
+	unkeyed = slices.DeleteFunc(unkeyed, func(name string) bool { _, ok := d.keyed[name]; return ok })
+	for name, u := range d.keyed {
+		if u {
+			unkeyed = append(unkeyed, name)
+		}
+	}
+	slices.Sort(unkeyed)
+	if unkeyed == nil {
+		unkeyed = []string{}
+	}
+	unkeyedDoc, err := json.Marshal(unkeyed)
+	if err != nil {
+		return err
+	}
 	var docArg any // NULL keeps the stored state
 	if data != nil {
 		docArg = string(data)
 	}
 	now := time.Now().UTC()
-	if _, err := d.conn.Exec(ctx, `UPDATE `+d.stateIdent()+` SET "state" = coalesce($1, "state"), "seq" = $2, "row_counts" = $3, "updated_at" = $4 WHERE "id" = 1`,
-		docArg, seq+1, string(countsDoc), now); err != nil {
+	if _, err := d.conn.Exec(ctx, `UPDATE `+d.stateIdent()+` SET "state" = coalesce($1, "state"), "seq" = $2, "row_counts" = $3, "updated_at" = $4, "unkeyed" = $5 WHERE "id" = 1`,
+		docArg, seq+1, string(countsDoc), now, string(unkeyedDoc)); err != nil {
 		return fmt.Errorf("writing %s: %w", StateTable, err)
 	}
 	if err := d.hook("commit"); err != nil {
@@ -223,5 +237,6 @@ func (d *DB) committed(seq int64, at time.Time) {
 	d.inTx = false
 	d.log = nil
 	clear(d.delta)
+	clear(d.keyed)
 	d.lastSeq, d.lastAt = seq, at
 }
