@@ -233,4 +233,3 @@ func TestRestartMidSync(t *testing.T) {
 		checkTrial(t, dsn, name, wantItems, wantLabels)
 	}
 }
-
