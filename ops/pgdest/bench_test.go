@@ -156,8 +156,7 @@ func timeLoad(b *testing.B, rows int, setup func(run int) error, write func(chun
 //     upserts of new keys with a checkpoint every 50 pages, into a new
 //     table, loaded without its primary key, which Close builds (timed);
 //   - pgdest-keyed: the same with Options.KeyedLoad: the rows are COPYed
-//     straight into the table with its key, sorted by key;
-//   - pgdest-keyed-unsorted: the same, not sorted;
+//     straight into the table with its key;
 //   - pgdest-staged: the same as pgdest-keyed, every segment staged and
 //     merged (INSERT ... ON CONFLICT), as when some keys exist;
 //   - pgdest-page: the same as pgdest with a checkpoint every page;
@@ -195,15 +194,14 @@ func BenchmarkLoad(b *testing.B) {
 		flush, _ = strconv.Atoi(s)
 	}
 	for _, v := range []struct {
-		name             string
-		every            int // pages per checkpoint
-		keyed            bool
-		noDirect, noSort bool
-		again            bool
+		name     string
+		every    int // pages per checkpoint
+		keyed    bool
+		noDirect bool
+		again    bool
 	}{
 		{name: "pgdest", every: 50},
 		{name: "pgdest-keyed", every: 50, keyed: true},
-		{name: "pgdest-keyed-unsorted", every: 50, keyed: true, noSort: true},
 		{name: "pgdest-staged", every: 50, keyed: true, noDirect: true},
 		{name: "pgdest-page", every: 1},
 		{name: "pgdest-again", every: 50, again: true},
@@ -267,7 +265,7 @@ func BenchmarkLoad(b *testing.B) {
 						return err
 					}
 				}
-				pgdest.Tune(db, v.noDirect, v.noSort)
+				pgdest.Tune(db, v.noDirect)
 				n = 0
 				return nil
 			}, write, func() error {

@@ -81,9 +81,7 @@
 // updates, and UPDATE ... FROM for deletes; these touch disjoint rows, so
 // their order does not matter. A segment of full rows only, when the last
 // such segment of the table held only new keys, is COPYed straight into
-// the table instead, in a savepoint, staged after all if a key exists;
-// its rows are sorted by key when the key is one text or integer column,
-// so that they reach the index in its order.
+// the table instead, in a savepoint, staged after all if a key exists.
 //
 // # Initial loads
 //

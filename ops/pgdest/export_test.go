@@ -44,11 +44,10 @@ func PID(d *DB) uint32 {
 	return d.conn.PgConn().PID()
 }
 
-// Tune switches off optimizations, for the benchmarks that measure
-// them: COPY straight into a table of full new rows, and sorting
-// segments by key.
-func Tune(d *DB, noDirect, noSort bool) {
+// Tune switches off the COPY of full new rows straight into a keyed
+// table, for the benchmark that measures it.
+func Tune(d *DB, noDirect bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.noDirect, d.noSort = noDirect, noSort
+	d.noDirect = noDirect
 }

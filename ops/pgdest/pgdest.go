@@ -156,8 +156,7 @@ type DB struct {
 	tables    map[string]*table       // declared tables
 	stages    int                     // staging tables named so far
 	summary   map[string]*ops.Summary // by table; "" counts the checkpoints
-	noDirect  bool                    // tuning switches for the benchmarks, off in use
-	noSort    bool
+	noDirect  bool                    // a tuning switch for the benchmarks, off in use
 	testHook  func(step string) error
 	testAfter func(step string) error
 }

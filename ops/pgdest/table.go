@@ -1,12 +1,10 @@
 package pgdest
 
 import (
-	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -39,12 +37,6 @@ type table struct {
 	// exists: true at first, then whether the last segment merged was
 	// made only of new rows.
 	direct bool
-	// sortKey is the position of the one key column whose Go order is
-	// the index's (an integer, or text under the C collation), by which
-	// segments are sorted so that their rows reach the index in its
-	// order; -1 for other keys.
-	sortKey int
-	noSort  bool // for the benchmarks
 
 	// unkeyed is whether the table is being loaded without its primary
 	// key, which is built once (see DB.addKey): a table Prepare
@@ -77,7 +69,6 @@ func newTable(schemaName string, c *schema.Compiled, kept []string, stageN int) 
 		stage:    "pg_temp.connector_stage_" + strconv.Itoa(stageN),
 		children: make(map[int]string),
 		direct:   true,
-		sortKey:  -1,
 	}
 	for _, k := range decl.PrimaryKey {
 		for i, col := range t.cols {
@@ -87,12 +78,6 @@ func newTable(schemaName string, c *schema.Compiled, kept []string, stageN int) 
 		}
 	}
 	t.seg = newSegment(t)
-	if len(t.key) == 1 {
-		switch t.cols[t.key[0]].Type {
-		case schema.String, schema.Short, schema.Int, schema.Long:
-			t.sortKey = t.key[0]
-		}
-	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `CREATE TEMP TABLE IF NOT EXISTS %s ("op" smallint DEFAULT %d, "k" smallint, "colset" bytea, "deleted" boolean, "synced" timestamptz`, t.stage, netFull)
@@ -278,9 +263,6 @@ func (t *table) encode(s *segment) (*record, error) {
 		r.unkeyed = true
 		return t.encodeFull(s, r)
 	}
-	if t.sortKey >= 0 && !t.noSort {
-		t.sortNets(s.nets)
-	}
 	if r.full {
 		return t.encodeFull(s, r)
 	}
@@ -366,16 +348,6 @@ func (t *table) encode(s *segment) (*record, error) {
 	return r, nil
 }
 
-// sortNets sorts the rows of a segment by their key, at t.sortKey.
-func (t *table) sortNets(nets []netOp) {
-	i := t.sortKey
-	if t.cols[i].Type == schema.String {
-		slices.SortFunc(nets, func(a, b netOp) int { return strings.Compare(a.row[i].(string), b.row[i].(string)) })
-		return
-	}
-	slices.SortFunc(nets, func(a, b netOp) int { return cmp.Compare(a.row[i].(int64), b.row[i].(int64)) })
-}
-
 // encodeFull encodes a segment of full rows only in the short form.
 func (t *table) encodeFull(s *segment, r *record) (*record, error) {
 	b := make([]byte, 0, 64+s.size()*(24+16*len(t.cols)))
@@ -414,7 +386,6 @@ func (d *DB) flush(ctx context.Context, t *table) error {
 	if t.seg.size() == 0 {
 		return nil
 	}
-	t.noSort = d.noSort
 	r, err := t.encode(t.seg)
 	if err != nil {
 		return d.fail(err)
@@ -454,7 +425,6 @@ func (d *DB) flushAll() error {
 		if t.seg.size() == 0 {
 			continue
 		}
-		t.noSort = d.noSort
 		r, err := t.encode(t.seg)
 		if err != nil {
 			return err
