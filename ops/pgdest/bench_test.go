@@ -276,3 +276,80 @@ func BenchmarkLoad(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoadPaired writes the same rows as BenchmarkLoad's copy and
+// pgdest, alternating the two chunk by chunk (100,000 rows, generated
+// outside the timing), so that the machine's drift biases neither: it
+// reports both rates and their ratio (pgdest/copy), the destination's
+// Close (which builds the primary key) timed with it.
+func BenchmarkLoadPaired(b *testing.B) {
+	rows := benchRows(b)
+	ctx := context.Background()
+	dsn, name := pgtest.Schema(b)
+	conn := pgConn(b, dsn)
+	cols := make([]string, len(users.Columns))
+	var ddl string
+	for i, c := range users.Columns {
+		cols[i] = c.Name
+		ddl += fmt.Sprintf(", %q %s", c.Name, pgdest.ColumnType(c.Type))
+	}
+	c := compile(users)
+	const page = 1000
+	var tCopy, tDest time.Duration
+	for run := range b.N {
+		b.StopTimer()
+		table := pgx.Identifier{name, fmt.Sprint("paired", b.N, "_", run)}
+		if _, err := conn.Exec(ctx, "CREATE TABLE "+table.Sanitize()+" ("+ddl[2:]+")"); err != nil {
+			b.Fatal(err)
+		}
+		db, err := pgdest.Open(ctx, dsn, pgdest.Options{Schema: fmt.Sprint(name, "_p", b.N, "_", run), Logger: quiet})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := db.Prepare(ctx, []schema.Table{users}); err != nil {
+			b.Fatal(err)
+		}
+		r := rand.New(rand.NewChaCha8([32]byte{1}))
+		st := state.New()
+		n := 0
+		b.StartTimer()
+		for done := 0; done < rows; done += loadChunk {
+			b.StopTimer()
+			chunk := userRows(r, min(loadChunk, rows-done))
+			b.StartTimer()
+			start := time.Now()
+			if _, err := conn.CopyFrom(ctx, table, cols, pgx.CopyFromRows(chunk)); err != nil {
+				b.Fatal(err)
+			}
+			tCopy += time.Since(start)
+			start = time.Now()
+			batch := make([]ops.Op, 0, page)
+			for p := 0; p < len(chunk); p += page {
+				batch = batch[:0]
+				for _, row := range chunk[p:min(p+page, len(chunk))] {
+					batch = append(batch, ops.Op{Kind: ops.OpUpsert, Table: c.Name(), Row: row})
+				}
+				if err := db.Write(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+				n += len(batch)
+				if (n/page)%50 == 0 || p+page >= len(chunk) {
+					st.Table("users").Values = map[string]string{"n": strconv.Itoa(n)}
+					if err := db.Checkpoint(ctx, st); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			tDest += time.Since(start)
+		}
+		start := time.Now()
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		tDest += time.Since(start)
+	}
+	total := float64(b.N * rows)
+	b.ReportMetric(total/tCopy.Seconds(), "copy-rows/s")
+	b.ReportMetric(total/tDest.Seconds(), "pgdest-rows/s")
+	b.ReportMetric(tCopy.Seconds()/tDest.Seconds(), "ratio")
+}
