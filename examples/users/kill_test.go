@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -11,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectkit/connector/internal/pgtest"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/pgdest"
 	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/schema"
 )
@@ -48,7 +51,7 @@ func TestKillTrials(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("building the command: %v\n%s", err, out)
 	}
-	for _, kind := range []string{"dir", "sqlite"} {
+	for _, kind := range []string{"dir", "sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
 			var lost, kills int
 			for trial := range n {
@@ -56,10 +59,14 @@ func TestKillTrials(t *testing.T) {
 				mock := mockapi.NewServer(mockapi.Options{Users: 3000 + rnd.IntN(3000), Seed: int64(trial) + 1})
 				loc := filepath.Join(t.TempDir(), "dest")
 				args := []string{"-url", mock.URL, "-page-size", strconv.Itoa(20 + rnd.IntN(80)), "-progress=-1s"}
-				if kind == "dir" {
+				switch kind {
+				case "dir":
 					args = append(args, "-out", loc)
-				} else {
+				case "sqlite":
 					args = append(args, "-db", loc)
+				case "postgres":
+					loc = pgtest.Database(t)
+					args = append(args, "-pg", loc)
 				}
 				for attempt := 0; ; attempt++ {
 					cmd := exec.Command(bin, args...)
@@ -117,12 +124,27 @@ func TestKillTrials(t *testing.T) {
 // readUsers returns the live users a destination holds.
 func readUsers(t *testing.T, kind, loc string) map[string]schema.Row {
 	t.Helper()
-	if kind == "dir" {
+	switch kind {
+	case "dir":
 		snap, err := ops.ReadDir(loc)
 		if err != nil {
 			t.Fatalf("reading %s: %v", loc, err)
 		}
 		return snap.Live("user")
+	case "postgres":
+		db, err := pgdest.Open(context.Background(), loc, pgdest.Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatalf("opening %s: %v", loc, err)
+		}
+		defer db.Close()
+		if err := db.Prepare(context.Background(), []schema.Table{users.Table()}); err != nil {
+			t.Fatal(err)
+		}
+		live, err := db.Live(context.Background(), "user")
+		if err != nil {
+			t.Fatalf("reading %s: %v", loc, err)
+		}
+		return live
 	}
 	db, err := sqldest.Open(context.Background(), loc, sqldest.Options{})
 	if err != nil {

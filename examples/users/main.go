@@ -20,6 +20,8 @@
 //	-out DIR          write JSON Lines files and state.json to DIR
 //	-db FILE          write a SQLite database (rows and state in one transaction
 //	                  per page); sqlite3 FILE 'select count(*) from user'
+//	-pg DSN           write a Postgres database (rows COPYed and merged, rows and
+//	                  state in one transaction); psql DSN -c 'select count(*) from "user"'
 //	-url URL          sync from a running server with the same API, such as
 //	                  go run ./mockapi/cmd/mockapi -addr 127.0.0.1:8080
 package main
@@ -41,6 +43,7 @@ import (
 	"github.com/connectkit/connector"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/pgdest"
 	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/rest"
 	"github.com/connectkit/connector/state"
@@ -60,6 +63,7 @@ type config struct {
 	users, pageSize, concurrency, changes int
 	latency, progress                     time.Duration
 	strategy, stateFile, outDir, dbFile   string
+	pgDSN                                 string
 	url                                   string
 	seed                                  int64
 	verify                                bool
@@ -79,6 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.stateFile, "state", "", "state file to resume from and checkpoint to")
 	fs.StringVar(&c.outDir, "out", "", "directory destination (JSON Lines files and state.json); default in memory")
 	fs.StringVar(&c.dbFile, "db", "", "SQLite database destination, which also keeps the state; default in memory")
+	fs.StringVar(&c.pgDSN, "pg", "", "Postgres connection string (URL or key=value) of the destination, which also keeps the state")
 	fs.StringVar(&c.url, "url", "", "base URL of a running users API; default an embedded mock")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the embedded mock's users")
 	fs.BoolVar(&c.verify, "verify", true, "compare the in-memory destination with the embedded mock at the end")
@@ -92,10 +97,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-page-size %d: want at least 1", c.pageSize)
 	case c.users < 0 || c.changes < 0 || c.concurrency < 0:
 		return c, errors.New("-users, -changes and -concurrency must not be negative")
-	case c.outDir != "" && c.dbFile != "":
-		return c, errors.New("-out and -db: choose one destination")
-	case c.stateFile != "" && (c.outDir != "" || c.dbFile != ""):
-		return c, errors.New("-state is for the in-memory destination: -out and -db keep the state with the rows")
+	case (c.outDir != "") && (c.dbFile != "") || (c.outDir != "" || c.dbFile != "") && c.pgDSN != "":
+		return c, errors.New("-out, -db and -pg: choose one destination")
+	case c.stateFile != "" && (c.outDir != "" || c.dbFile != "" || c.pgDSN != ""):
+		return c, errors.New("-state is for the in-memory destination: -out, -db and -pg keep the state with the rows")
 	}
 	return c, nil
 }
@@ -142,6 +147,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer dir.Close()
 		dest, mem = dir, nil
+	case cfg.pgDSN != "":
+		db, err := pgdest.Open(ctx, cfg.pgDSN, pgdest.Options{Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		dest, mem = db, nil
 	case cfg.dbFile != "":
 		db, err := sqldest.Open(ctx, cfg.dbFile, sqldest.Options{Logger: logger})
 		if err != nil {

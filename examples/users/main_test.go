@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -15,9 +16,12 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/connectkit/connector"
+	"github.com/connectkit/connector/internal/pgtest"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/pgdest"
 	"github.com/connectkit/connector/rest"
+	"github.com/connectkit/connector/schema"
 )
 
 // runMain runs the command with args and returns what it printed.
@@ -94,6 +98,32 @@ func TestDirectoryDestination(t *testing.T) {
 	}
 }
 
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func TestPostgresDestination(t *testing.T) {
+	dsn := pgtest.Database(t)
+	runMain(t, "-users", "200", "-changes", "6", "-pg", dsn)
+	db, err := pgdest.Open(context.Background(), dsn, pgdest.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Prepare(context.Background(), []schema.Table{users.Table()}); err != nil {
+		t.Fatal(err)
+	}
+	live, err := db.Live(context.Background(), "user")
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live) != 200 { // 4 updated, 1 inserted, 1 deleted
+		t.Errorf("live users in Postgres = %d, want 200", len(live))
+	}
+	second := upserts(t, runMain(t, "-users", "200", "-changes", "6", "-pg", dsn))
+	if second[0] != 0 {
+		t.Errorf("second run's initial sync upserts = %d, want 0: the database holds the state", second[0])
+	}
+}
+
 func TestSQLiteDestination(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "warehouse.db")
 	runMain(t, "-users", "200", "-changes", "6", "-db", path)
@@ -127,6 +157,7 @@ func TestExternalServer(t *testing.T) {
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-strategy", "cursor"}, {"-page-size", "0"}, {"-users", "-1"}, {"-out", "a", "-db", "b"}, {"-nope"},
+		{"-db", "b", "-pg", "postgres://x"}, {"-state", "s.json", "-pg", "postgres://x"},
 		{"-state", "s.json", "-out", "a"}, {"-state", "s.json", "-db", "b"},
 	} {
 		var stdout, stderr bytes.Buffer
