@@ -17,9 +17,9 @@ import (
 // [StateLoader] and a [StateMerger]), so that a test can run a
 // connector twice against it.
 //
-// Memory takes the rows of the operations over, as [Destination] allows:
-// it keeps each Op's Row slice, with the system columns appended. Rows
-// and Live return copies, by column name. Rows are keyed by
+// Memory stores each row encoded (as the row of a [Dir]'s log line), one
+// allocation without pointers, so that a large table costs the garbage
+// collector little; Rows and Live decode copies, by column name. Rows are keyed by
 // [schema.Compiled.KeyOf]. The semantics of the operations, which a [Dir]
 // replayed by [ReadDir] shares exactly:
 //
@@ -81,7 +81,9 @@ func (m *Memory) Prepare(ctx context.Context, tables []schema.Table) error {
 	}
 	for _, t := range compiled {
 		if rs := m.rows[t.Name()]; rs != nil {
-			rs.declare(t)
+			if err := rs.declare(t); err != nil {
+				return fmt.Errorf("ops: preparing table %q: %w", t.Name(), err)
+			}
 		} else {
 			m.rows[t.Name()] = newRowSet(t)
 			m.summary[t.Name()] = Summary{}
@@ -109,7 +111,9 @@ func (m *Memory) Write(ctx context.Context, ops []Op) error {
 		if err := rs.check(op); err != nil {
 			return err
 		}
-		rs.apply(op, at)
+		if err := rs.apply(op, at); err != nil {
+			return fmt.Errorf("ops: %v in table %q: %w", op.Kind, op.Table, err)
+		}
 		s := m.summary[op.Table]
 		s.Count(op.Kind)
 		m.summary[op.Table] = s

@@ -113,12 +113,18 @@ func (s *Snapshot) replay(path string, rs *rowSet, covered map[string]logMark) e
 	if err != nil {
 		return err
 	}
+	var applyErr error
 	ls, err := scanLog(f, fi.Size(), path, rs.table, mark, func(op *Op, at time.Time) {
-		rs.apply(op, at)
+		if err := rs.apply(op, at); err != nil && applyErr == nil {
+			applyErr = fmt.Errorf("%s: %w", path, err)
+		}
 		s.Operations++
 	})
 	if err != nil {
 		return err
+	}
+	if applyErr != nil {
+		return applyErr
 	}
 	s.Pending += int(ls.pending)
 	s.PendingBytes += ls.end - mark.Bytes

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,15 +11,20 @@ import (
 )
 
 // rowSet is the current content of one table, as a destination holds it:
-// rows by schema.Compiled.KeyOf, each its values by column position
-// followed by SyncedColumn (a time.Time) and DeletedColumn (a bool). It
-// implements the semantics of the operations once, for Memory and for the
-// replay of a Dir, so that the two agree. A rowSet is not safe for
-// concurrent use.
+// rows by schema.Compiled.KeyOf, each stored as the JSON object of its
+// values (the row of a Dir's log line, every column present) with its
+// SyncedColumn and DeletedColumn. It implements the semantics of the
+// operations once, for Memory and for the replay of a Dir, so that the
+// two agree. A row is one allocation without pointers inside, so that a
+// table of millions of rows costs the garbage collector little; the
+// values are decoded again only to read or merge a row. A rowSet is not
+// safe for concurrent use.
 type rowSet struct {
 	table *schema.Compiled
-	cols  []string // the declared column names, by position
-	rows  map[string][]any
+	cols  []schema.Column // the declared columns, by position
+	isKey []bool          // by position: whether the column is in the key
+	rows  map[string]storedRow
+	buf   []byte // scratch for encoding a row
 
 	// children indexes the keys of the rows by the text of their first k
 	// key columns (schema.Compiled.KeyPrefix), for each k a delete of
@@ -29,38 +33,58 @@ type rowSet struct {
 	children map[int]map[string]map[string]struct{}
 }
 
+// storedRow is a row of a rowSet.
+type storedRow struct {
+	data    []byte // the JSON object of every column (see appendRow)
+	synced  int64  // SyncedColumn, in Unix nanoseconds
+	deleted bool   // DeletedColumn
+}
+
 func newRowSet(table *schema.Compiled) *rowSet {
-	s := &rowSet{rows: make(map[string][]any)}
-	s.declare(table)
+	s := &rowSet{rows: make(map[string]storedRow)}
+	s.setTable(table)
 	return s
 }
 
+// setTable sets the declaration the rows are encoded by.
+func (s *rowSet) setTable(table *schema.Compiled) {
+	t := table.Table()
+	s.isKey = make([]bool, len(t.Columns))
+	for i, c := range t.Columns {
+		s.isKey[i] = slices.Contains(t.PrimaryKey, c.Name)
+	}
+	s.table, s.cols = table, t.Columns
+}
+
 // declare sets the table's declaration, which may add columns to the one
-// the rows were stored under (see compatible): stored rows move their
-// values to the new positions, NULL in the added columns.
-func (s *rowSet) declare(table *schema.Compiled) {
-	cols := make([]string, 0, len(table.Table().Columns))
-	for _, c := range table.Table().Columns {
-		cols = append(cols, c.Name)
+// the rows were stored under (see compatible): stored rows get NULL in the
+// added columns. The rows are re-encoded only when the columns changed.
+func (s *rowSet) declare(table *schema.Compiled) error {
+	old := s.table
+	s.setTable(table)
+	if len(s.rows) == 0 || slices.Equal(old.Table().Columns, s.cols) {
+		return nil
 	}
-	if s.table != nil && !slices.Equal(cols, s.cols) {
-		pos := make(map[string]int, len(cols))
-		for i, c := range cols {
-			pos[c] = i
+	// A stored row is decoded by name, so it reads under the new
+	// declaration as it is; encode it again so that every column is
+	// present in declaration order.
+	for k, r := range s.rows {
+		vals, err := s.decodeWith(old, r.data)
+		if err != nil {
+			return err
 		}
-		n := len(cols)
-		for k, old := range s.rows {
-			row := make([]any, n+2)
-			for i, c := range s.cols {
-				if j, ok := pos[c]; ok {
-					row[j] = old[i]
-				}
-			}
-			row[n], row[n+1] = old[len(s.cols)], old[len(s.cols)+1]
-			s.rows[k] = row
+		row := s.table.Map(nil, nil)
+		maps.Copy(row, old.Map(vals, nil))
+		op, err := OpUpsert.Normalize(s.table, row)
+		if err != nil {
+			return err
 		}
+		if r.data, err = s.encode(op.Row); err != nil {
+			return err
+		}
+		s.rows[k] = r
 	}
-	s.table, s.cols = table, cols
+	return nil
 }
 
 // check reports an operation whose row does not have one value per
@@ -72,82 +96,124 @@ func (s *rowSet) check(op *Op) error {
 	return fmt.Errorf("ops: %v in table %q: %d values for %d columns", op.Kind, op.Table, len(op.Row), len(s.cols))
 }
 
-// apply applies op, checked by check, at time at. The rowSet takes op.Row
-// over.
-func (s *rowSet) apply(op *Op, at time.Time) {
-	n := len(s.cols)
+// encode returns the stored form of vals, a full row.
+func (s *rowSet) encode(vals []any) ([]byte, error) {
+	var err error
+	s.buf, err = appendRow(s.buf[:0], s.cols, s.isKey, &Op{Kind: OpUpsert, Row: vals})
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(s.buf), nil
+}
+
+// decode returns the values of a stored row.
+func (s *rowSet) decode(data []byte) ([]any, error) { return s.decodeWith(s.table, data) }
+
+func (s *rowSet) decodeWith(t *schema.Compiled, data []byte) ([]any, error) {
+	op, err := decodeRow(t, OpUpsert, data)
+	if err != nil {
+		return nil, fmt.Errorf("ops: a stored row of table %q does not decode: %w", t.Name(), err)
+	}
+	return op.Row, nil
+}
+
+// apply applies op, checked by check, at time at. It fails only for a
+// value that JSON cannot carry (a time outside the years 0 to 9999).
+func (s *rowSet) apply(op *Op, at time.Time) error {
+	ns := at.UnixNano()
 	switch op.Kind {
 	case OpUpsert:
-		s.put(append(slices.Grow(op.Row, 2), at, false))
+		return s.put(op.Row, ns)
 	case OpUpdate:
 		key := s.table.KeyOf(op.Row)
-		old := s.rows[key]
-		if old == nil || old[n+1] == true {
+		old, ok := s.rows[key]
+		if !ok || old.deleted || op.Set == nil {
 			// A missing or deleted row becomes the given columns: the
 			// values of a deleted row are history, not the current row.
-			s.put(append(slices.Grow(op.Row, 2), at, false))
-			return
+			return s.put(op.Row, ns)
 		}
-		for i := range n {
-			if op.Set == nil || op.Set.Has(i) {
-				old[i] = op.Row[i]
+		vals, err := s.decode(old.data)
+		if err != nil {
+			return err
+		}
+		for i := range s.cols {
+			if op.Set.Has(i) {
+				vals[i] = op.Row[i]
 			}
 		}
-		old[n] = at
+		return s.put(vals, ns)
 	case OpDelete:
-		if row := s.rows[s.table.KeyOf(op.Row)]; row != nil && row[n+1] == false {
-			row[n], row[n+1] = at, true
+		key := s.table.KeyOf(op.Row)
+		if r, ok := s.rows[key]; ok && !r.deleted {
+			r.synced, r.deleted = ns, true
+			s.rows[key] = r
 		}
 	case OpTruncate:
-		for _, row := range s.rows {
-			if row[n+1] == false {
-				row[n], row[n+1] = at, true
+		for k, r := range s.rows {
+			if !r.deleted {
+				r.synced, r.deleted = ns, true
+				s.rows[k] = r
 			}
 		}
 	case OpDeleteChildren:
 		k := op.Set.Len()
-		for key := range s.index(k)[s.table.KeyPrefix(op.Row, k)] {
-			if row := s.rows[key]; row[n+1] == false {
-				row[n], row[n+1] = at, true
+		idx, err := s.index(k)
+		if err != nil {
+			return err
+		}
+		for key := range idx[s.table.KeyPrefix(op.Row, k)] {
+			if r := s.rows[key]; !r.deleted {
+				r.synced, r.deleted = ns, true
+				s.rows[key] = r
 			}
 		}
 	}
+	return nil
 }
 
-// put stores row, a full row with its system columns, under its key.
-func (s *rowSet) put(row []any) {
-	key := s.table.KeyOf(row)
+// put stores vals, a full row, as live under its key.
+func (s *rowSet) put(vals []any, synced int64) error {
+	data, err := s.encode(vals)
+	if err != nil {
+		return err
+	}
+	key := s.table.KeyOf(vals)
 	if _, ok := s.rows[key]; !ok {
 		for k, idx := range s.children {
-			p := s.table.KeyPrefix(row, k)
+			p := s.table.KeyPrefix(vals, k)
 			if idx[p] == nil {
 				idx[p] = make(map[string]struct{})
 			}
 			idx[p][key] = struct{}{}
 		}
 	}
-	s.rows[key] = row
+	s.rows[key] = storedRow{data: data, synced: synced}
+	return nil
 }
 
 // index returns the index of the rows by their first k key columns,
 // building it on first use.
-func (s *rowSet) index(k int) map[string]map[string]struct{} {
+func (s *rowSet) index(k int) (map[string]map[string]struct{}, error) {
 	if idx := s.children[k]; idx != nil {
-		return idx
-	}
-	if s.children == nil {
-		s.children = make(map[int]map[string]map[string]struct{})
+		return idx, nil
 	}
 	idx := make(map[string]map[string]struct{})
-	for key, row := range s.rows {
-		p := s.table.KeyPrefix(row, k)
+	for key, r := range s.rows {
+		vals, err := s.decode(r.data)
+		if err != nil {
+			return nil, err
+		}
+		p := s.table.KeyPrefix(vals, k)
 		if idx[p] == nil {
 			idx[p] = make(map[string]struct{})
 		}
 		idx[p][key] = struct{}{}
 	}
+	if s.children == nil {
+		s.children = make(map[int]map[string]map[string]struct{})
+	}
 	s.children[k] = idx
-	return idx
+	return idx, nil
 }
 
 // sorted returns copies of every row, with the system columns, sorted by
@@ -165,34 +231,27 @@ func (s *rowSet) sorted() []schema.Row {
 // columns, by key.
 func (s *rowSet) live() map[string]schema.Row {
 	out := make(map[string]schema.Row)
-	n := len(s.cols)
-	for k, row := range s.rows {
-		if row[n+1] == false {
-			out[k] = s.copyRow(row, false)
+	for k, r := range s.rows {
+		if !r.deleted {
+			out[k] = s.copyRow(r, false)
 		}
 	}
 	return out
 }
 
-// copyRow returns row as a Row holding every declared column, NULL (nil)
-// for a column without a value, with the system columns or not. Byte
-// slices are copied so that the caller cannot change the stored row.
-func (s *rowSet) copyRow(row []any, system bool) schema.Row {
-	n := len(s.cols)
-	out := make(schema.Row, n+2)
-	for i, c := range s.cols {
-		v := row[i]
-		switch x := v.(type) {
-		case []byte:
-			v = bytes.Clone(x)
-		case json.RawMessage:
-			v = json.RawMessage(bytes.Clone(x))
-		}
-		out[c] = v
+// copyRow returns r decoded as a Row holding every declared column, NULL
+// (nil) for a column without a value, with the system columns or not. A
+// row that no longer decodes, which no operation stores, is a row of its
+// key alone.
+func (s *rowSet) copyRow(r storedRow, system bool) schema.Row {
+	vals, err := s.decode(r.data)
+	if err != nil {
+		vals = make([]any, len(s.cols))
 	}
+	out := s.table.Map(vals, nil)
 	if system {
-		out[SyncedColumn] = row[n]
-		out[DeletedColumn] = row[n+1]
+		out[SyncedColumn] = time.Unix(0, r.synced).UTC()
+		out[DeletedColumn] = r.deleted
 	}
 	return out
 }
