@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectkit/connector/internal/pgtest"
+	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/ops/pgdest"

@@ -16,7 +16,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/connectkit/connector"
-	"github.com/connectkit/connector/internal/pgtest"
+	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/ops/pgdest"

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectkit/connector/internal/pgtest"
+	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/ops/opstest"
 	"github.com/connectkit/connector/ops/pgdest"

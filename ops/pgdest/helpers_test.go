@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/goleak"
 
-	"github.com/connectkit/connector/internal/pgtest"
+	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/ops/pgdest"
 	"github.com/connectkit/connector/schema"

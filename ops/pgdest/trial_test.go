@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/connectkit/connector/internal/pgtest"
+	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/ops/pgdest"
 	"github.com/connectkit/connector/schema"

@@ -570,6 +570,13 @@ func WithDatabase(dsn, name string) (string, error) {
 		u.Path = "/" + name
 		return u.String(), nil
 	}
-	// key=value: a later dbname wins.
-	return dsn + " dbname=" + name, nil
+	// key=value: replace the dbname pair, or add one.
+	fields := strings.Fields(dsn)
+	for i, f := range fields {
+		if strings.HasPrefix(f, "dbname=") {
+			fields[i] = "dbname=" + name
+			return strings.Join(fields, " "), nil
+		}
+	}
+	return strings.TrimSpace(dsn + " dbname=" + name), nil
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/connectkit/connector/internal/pgtest"
+	"github.com/connectkit/connector/ops/pgdest/pgtest"
 )
 
 func TestMain(m *testing.M) {
