@@ -106,7 +106,7 @@ func TestUserEncoding(t *testing.T) {
 				if r.base {
 					u = s.cfg.base(r.idx)
 				} else {
-					u = r.v
+					u = *r.v
 				}
 				if !u.Deleted && missing(u.ID, rate) {
 					u.Email, u.UpdatedAt = "", time.Time{}
@@ -116,7 +116,7 @@ func TestUserEncoding(t *testing.T) {
 				if r.base {
 					got = e.base(nil, r.idx)
 				} else {
-					got = e.user(nil, &r.v)
+					got = e.user(nil, r.v)
 				}
 				if !bytes.Equal(got, want) {
 					t.Fatalf("encoded user (missing rate %v):\n got %s\nwant %s (encoding/json)", rate, got, want)

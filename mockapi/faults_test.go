@@ -102,20 +102,25 @@ func TestFaultRateLimit(t *testing.T) {
 	tests := []struct {
 		name   string
 		faults mockapi.Faults
-		check  func(v string) bool
+		// check is given the times just before and just after the request.
+		check func(v string, before, after time.Time) bool
 	}{
-		{"default seconds", mockapi.Faults{RateLimitRate: 1}, func(v string) bool { return v == "1" }},
-		{"seconds rounded up", mockapi.Faults{RateLimitRate: 1, RetryAfter: 1500 * time.Millisecond}, func(v string) bool { return v == "2" }},
-		{"http date", mockapi.Faults{RateLimitRate: 1, RetryAfter: 30 * time.Second, RetryAfterDate: true}, func(v string) bool {
+		{"default seconds", mockapi.Faults{RateLimitRate: 1}, func(v string, _, _ time.Time) bool { return v == "1" }},
+		{"seconds rounded up", mockapi.Faults{RateLimitRate: 1, RetryAfter: 1500 * time.Millisecond}, func(v string, _, _ time.Time) bool { return v == "2" }},
+		{"http date", mockapi.Faults{RateLimitRate: 1, RetryAfter: 30 * time.Second, RetryAfterDate: true}, func(v string, before, after time.Time) bool {
+			// At least 30s after the server read its clock (rounded up to
+			// the second), whatever the request took.
 			at, err := http.ParseTime(v)
-			return err == nil && !at.Before(time.Now().Add(28*time.Second)) && at.Before(time.Now().Add(32*time.Second))
+			return err == nil && !at.Before(before.Add(30*time.Second).Truncate(time.Second)) && !at.After(after.Add(31*time.Second))
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := start(t, mockapi.Options{Users: 10, Faults: tt.faults})
+			before := time.Now()
 			resp, body := get(t, srv.Client(), srv.URL+"/users/cursor")
-			if v := resp.Header.Get("Retry-After"); resp.StatusCode != http.StatusTooManyRequests || !tt.check(v) {
+			after := time.Now()
+			if v := resp.Header.Get("Retry-After"); resp.StatusCode != http.StatusTooManyRequests || !tt.check(v, before, after) {
 				t.Errorf("GET = %d, Retry-After %q, body %s; want 429 with a valid Retry-After", resp.StatusCode, v, body)
 			}
 		})

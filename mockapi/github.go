@@ -457,7 +457,7 @@ func (g *GitHub) materialize(refs []ref[Issue]) []Issue {
 		if r.base {
 			out[k] = g.base(r.idx)
 		} else {
-			out[k] = r.v
+			out[k] = *r.v
 		}
 	}
 	return out
@@ -741,7 +741,7 @@ func (e *issueEncoder) issues(dst []byte, refs []ref[Issue], reversed bool) []by
 		if r.base {
 			dst = e.base(dst, r.idx)
 		} else {
-			dst = e.issue(dst, &r.v)
+			dst = e.issue(dst, r.v)
 		}
 	}
 	return append(dst, ']')

@@ -39,7 +39,7 @@ func BenchmarkServeCustomers(b *testing.B) {
 	first := "http://mock" + mockapi.PathCustomers + "?limit=100"
 	benchServe(b, srv.Handler(), first, func(w *benchWriter) string {
 		body := w.body.Bytes()
-		if !bytes.Contains(body, []byte(`"has_more":true`)) {
+		if !bytes.HasSuffix(body, []byte(`"has_more":true,"url":"/v1/customers"}`+"\n")) {
 			return ""
 		}
 		i := bytes.LastIndex(body, []byte(`{"id":"`))

@@ -437,7 +437,7 @@ func (st *Stripe) listed(refs []ref[Customer]) []Customer {
 		if r.base {
 			out[len(out)-1-k] = st.base(r.idx)
 		} else {
-			out[len(out)-1-k] = r.v
+			out[len(out)-1-k] = *r.v
 		}
 	}
 	return out
@@ -499,7 +499,7 @@ func TestIssueEncoding(t *testing.T) {
 			if r.base {
 				got = e.base(nil, r.idx)
 			} else {
-				got = e.issue(nil, &r.v)
+				got = e.issue(nil, r.v)
 			}
 			var want []byte
 			if missingIssue(is.ID, rate) {

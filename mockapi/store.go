@@ -170,7 +170,7 @@ type ref[T any] struct {
 	base bool
 	t    time.Time // overrides only
 	id   string    // overrides only
-	v    T         // overrides only
+	v    *T        // overrides only: a copy
 }
 
 // sel selects rows: base records of a class (or anyClass) and one tail
@@ -415,7 +415,8 @@ func (s *store[T]) appendRows(dst []ref[T], v *view[T], g, r, ti, n int) []ref[T
 	}
 	for ti = max(ti, v.tailLo); ti < v.tailHi && len(dst) < n; ti++ {
 		o := v.tail[ti]
-		dst = append(dst, ref[T]{idx: o.idx, t: o.t, id: o.id, v: o.v})
+		val := o.v
+		dst = append(dst, ref[T]{idx: o.idx, t: o.t, id: o.id, v: &val})
 	}
 	return dst
 }

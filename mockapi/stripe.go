@@ -384,7 +384,7 @@ func (st *Stripe) snapshot(tail int) []Customer {
 		if r.base {
 			out[len(out)-1-k] = st.base(r.idx)
 		} else {
-			out[len(out)-1-k] = r.v
+			out[len(out)-1-k] = *r.v
 		}
 	}
 	return out
@@ -600,7 +600,7 @@ func (e *customerEncoder) customers(dst []byte, refs []ref[Customer]) []byte {
 		if r.base {
 			dst = e.base(dst, r.idx)
 		} else {
-			dst = appendCustomer(dst, &r.v, !r.v.Deleted && missing(r.v.ID, e.missing))
+			dst = appendCustomer(dst, r.v, !r.v.Deleted && missing(r.v.ID, e.missing))
 		}
 	}
 	return append(dst, ']')

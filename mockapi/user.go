@@ -55,7 +55,7 @@ func (c *config) users(refs []ref[User]) []User {
 		if r.base {
 			out[i] = c.base(r.idx)
 		} else {
-			out[i] = r.v
+			out[i] = *r.v
 		}
 	}
 	return out
@@ -551,7 +551,7 @@ func (e *userEncoder) users(dst []byte, refs []ref[User]) []byte {
 		if r := &refs[k]; r.base {
 			dst = e.base(dst, r.idx)
 		} else {
-			dst = e.user(dst, &r.v)
+			dst = e.user(dst, r.v)
 		}
 	}
 	return append(dst, ']')
