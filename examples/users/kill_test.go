@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/ops/pgdest"
+	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/schema"
 )

@@ -16,10 +16,10 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/connectkit/connector"
-	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/ops/pgdest"
+	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/rest"
 	"github.com/connectkit/connector/schema"
 )

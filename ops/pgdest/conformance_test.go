@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/ops/opstest"
 	"github.com/connectkit/connector/ops/pgdest"
+	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/schema"
 )
 

@@ -17,9 +17,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/ops/pgdest"
+	"github.com/connectkit/connector/ops/pgdest/pgtest"
 	"github.com/connectkit/connector/schema"
 )
 
