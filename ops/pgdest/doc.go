@@ -196,7 +196,7 @@
 //
 // # Tests
 //
-// The tests run a real server through internal/pgtest: the one named by
+// The tests run a real server through [pgtest] (ops/pgdest/pgtest): the one named by
 // CONNECTOR_PG_DSN, or one started from Debian's PostgreSQL binaries;
 // without either they skip, except with CI=true, where they fail.
 package pgdest
