@@ -55,13 +55,6 @@ const UnkeyedTable = "_connector_unkeyed"
 // from one loaded before, take about 16 to 40 bytes each in memory.
 const MaxUnkeyedRows = 10_000_000
 
-// KeyCacheKiB is the page cache, in KiB, that the writer connection
-// uses while it builds the key of a table loaded without it (the
-// sorter of CREATE INDEX keeps that much in memory before it spills to
-// temporary files); the cache goes back to SQLite's default (2 MiB)
-// afterwards.
-const KeyCacheKiB = 64 << 10
-
 // maxParams bounds the parameters of one statement: SQLite's limit since
 // 3.32 (Postgres allows 65535).
 const maxParams = 32766

@@ -541,17 +541,7 @@ func (d *DB) buildKey(ctx context.Context, t *table) error {
 // the unique index [KeyIndex](name) over key, and unlists it from
 // [UnkeyedTable], in the open transaction.
 func (d *DB) keyTable(ctx context.Context, conn *sql.Conn, name string, key []string) error {
-	var old int64
-	if err := conn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&old); err != nil {
-		return fmt.Errorf("building the key of %q: %w", name, err)
-	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", -KeyCacheKiB)); err != nil {
-		return fmt.Errorf("building the key of %q: %w", name, err)
-	}
 	_, err := conn.ExecContext(ctx, d.loader.createKey(name, key))
-	if _, rerr := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", old)); err == nil {
-		err = rerr
-	}
 	if err == nil {
 		_, err = conn.ExecContext(ctx, "DELETE FROM "+d.dialect.Quote(UnkeyedTable)+" WHERE "+d.dialect.Quote("name")+" = ?", name)
 	}
