@@ -39,6 +39,8 @@ import (
 //	first10%_rows/s   over the first tenth of the rows (the first 100k of 1M)
 //	last10%_rows/s    over the last tenth (the last 100k before 1M)
 //	last/first        the two rates' ratio
+//	last/first_cpu    the same ratio of rows per CPU second (user+system
+//	                  of the process), which a noisy machine disturbs less
 //	close_s           the time of Close (which may build an index)
 //	wbytes/size       write_bytes of /proc/self/io over the load (what
 //	                  reached the block layer: the WAL, its checkpoints
@@ -73,6 +75,7 @@ func BenchmarkScale(b *testing.B) {
 					b.ReportMetric(r.first, "first10%_rows/s")
 					b.ReportMetric(r.last, "last10%_rows/s")
 					b.ReportMetric(r.last/r.first, "last/first")
+					b.ReportMetric(r.lastCPU/r.firstCPU, "last/first_cpu")
 					b.ReportMetric(r.close.Seconds(), "close_s")
 					b.ReportMetric(float64(r.wbytes)/float64(r.size), "wbytes/size")
 					b.ReportMetric(float64(r.wchar)/float64(r.size), "wchar/size")
@@ -93,6 +96,7 @@ func BenchmarkScale(b *testing.B) {
 
 type scaleResult struct {
 	rate, first, last float64
+	firstCPU, lastCPU float64 // rows per CPU second
 	close             time.Duration
 	wbytes, wchar     int64
 	size              int64
@@ -179,15 +183,18 @@ func runScale(b *testing.B, n, ckpt int, random bool) scaleResult {
 	var t10, t90 time.Duration
 	w0, c0 := procIO(b)
 	cpu0 := cpuTime()
+	var c10, c90 time.Duration
 	b.ResetTimer()
 	total, closing := pass(n, func(i int) int { return i }, func(i int, at time.Duration) {
 		switch i {
 		case n / 10:
-			t10 = at
+			t10, c10 = at, cpuTime()
+			res.firstCPU = float64(n/10) / (c10 - cpu0).Seconds()
 		case n - n/10:
-			t90 = at
+			t90, c90 = at, cpuTime()
 		case n:
 			res.last = float64(n/10) / (at - t90).Seconds()
+			res.lastCPU = float64(n/10) / (cpuTime() - c90).Seconds()
 		}
 	})
 	b.StopTimer()
