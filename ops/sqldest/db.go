@@ -55,6 +55,9 @@ const UnkeyedTable = "_connector_unkeyed"
 // from one loaded before, take about 16 to 40 bytes each in memory.
 const MaxUnkeyedRows = 10_000_000
 
+// maxUnkeyed is MaxUnkeyedRows, which tests lower.
+var maxUnkeyed = MaxUnkeyedRows
+
 // maxParams bounds the parameters of one statement: SQLite's limit since
 // 3.32 (Postgres allows 65535).
 const maxParams = 32766

@@ -287,3 +287,28 @@ func TestReservedNames(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadLimit checks that the key is built once MaxUnkeyedRows rows
+// are loaded.
+func TestLoadLimit(t *testing.T) {
+	sqldest.SetMaxUnkeyed(t, 3)
+	db, path := open(t, sqldest.Options{})
+	raw := rawDB(t, path)
+	m := ops.NewMemory()
+	var steps []opstest.Step
+	for i := range 3 {
+		steps = append(steps, opstest.Upsert("items", item(int64(i), "x", 1)))
+	}
+	steps = append(steps, opstest.Checkpoint(mark("items", 1)))
+	for _, d := range []ops.Destination{db, m} {
+		prepare(t, d, tables...)
+		apply(t, d, tables, steps...)
+	}
+	wantKey(t, raw, "items", "none", true)
+	more := []opstest.Step{opstest.Upsert("items", item(3, "y", 2)), opstest.Checkpoint(mark("items", 2))}
+	for _, d := range []ops.Destination{db, m} {
+		apply(t, d, tables, more...)
+	}
+	wantKey(t, raw, "items", "index", false)
+	sameLive(t, m, db, "items")
+}

@@ -322,7 +322,7 @@ func (d *DB) upsert(ctx context.Context, t *table, row []any, at any) error {
 	}
 	if t.unkeyed {
 		h := t.keyHash(d.seed, t.args[mark:])
-		if _, seen := t.keys[h]; seen || len(t.keys) >= MaxUnkeyedRows {
+		if _, seen := t.keys[h]; seen || len(t.keys) >= maxUnkeyed {
 			// A key loaded before (or a hash collision), or too many:
 			// build the key, then upsert.
 			clear(t.args[mark:])
