@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"maps"
 	"net/url"
@@ -34,6 +35,28 @@ const DefaultBatchSize = 10
 // (id 1) with the document of [state.State.Encode] and the UTC time it
 // was written.
 const StateTable = "_connector_state"
+
+// UnkeyedTable lists the tables being loaded without their key (see the
+// package documentation, Initial loads), with their key columns:
+//
+//	CREATE TABLE "_connector_unkeyed" (
+//	  "name" TEXT PRIMARY KEY,  -- the table
+//	  "key" TEXT NOT NULL       -- its key columns, a JSON array of names
+//	)
+//
+// A table is listed in the transaction that creates it and unlisted in
+// the one that builds its key. Prepare creates UnkeyedTable, empty, in
+// a database made before it existed.
+const UnkeyedTable = "_connector_unkeyed"
+
+// MaxUnkeyedRows is the number of rows a DB loads into a table without
+// its key before it builds the key (see the package documentation,
+// Initial loads): the 64-bit hashes of their keys, which tell a new key
+// from one loaded before, take about 16 to 40 bytes each in memory.
+const MaxUnkeyedRows = 10_000_000
+
+// maxUnkeyed is MaxUnkeyedRows, which tests lower.
+var maxUnkeyed = MaxUnkeyedRows
 
 // maxParams bounds the parameters of one statement: SQLite's limit since
 // 3.32 (Postgres allows 65535).
@@ -67,6 +90,12 @@ type Options struct {
 	// with a prepared single-row statement. Zero or less means
 	// [DefaultBatchSize].
 	BatchSize int
+
+	// KeyedLoad creates tables with their primary key at once, and
+	// writes every upsert with INSERT ... ON CONFLICT, instead of
+	// loading a new table without its key (see the package
+	// documentation, Initial loads).
+	KeyedLoad bool
 }
 
 // DB is an [ops.Destination] over database/sql that commits the rows of
@@ -84,6 +113,8 @@ type DB struct {
 	now     func() time.Time
 	logger  *slog.Logger
 	batch   int
+	loader  keyLoader    // nil: tables are created with their key
+	seed    maphash.Seed // of the key hashes of unkeyed tables
 
 	// The encoded values of ops.DeletedColumn.
 	falseValue, trueValue any
@@ -203,6 +234,10 @@ func New(db *sql.DB, d Dialect, opts Options) (*DB, error) {
 	if out.batch <= 0 {
 		out.batch = DefaultBatchSize
 	}
+	if kl, ok := d.(keyLoader); ok && !opts.KeyedLoad {
+		out.loader = kl
+	}
+	out.seed = maphash.MakeSeed()
 	return out, nil
 }
 
@@ -230,6 +265,11 @@ func (d *DB) Close() error {
 				d.logger.Info("sqldest: rolled back the operations since the last checkpoint", "operations", d.txOps)
 			}
 			d.inTx = false
+		}
+		if d.conn != nil {
+			if kerr := d.keyAll(context.Background()); kerr != nil && err == nil {
+				err = fmt.Errorf("sqldest: closing: %w", kerr)
+			}
 		}
 		d.closeStmts()
 		if d.conn != nil {
@@ -319,6 +359,22 @@ func (d *DB) begin(ctx context.Context) error {
 		return fmt.Errorf("beginning a transaction: %w", err)
 	}
 	d.inTx, d.txOps = true, 0
+	// Another DB on the file may have built the key of a table this one
+	// loads without it (its Prepare does so): check under the lock.
+	for _, t := range d.tables {
+		if !t.unkeyed {
+			continue
+		}
+		var n int
+		err := c.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?", KeyIndex(t.name)).Scan(&n)
+		if err != nil {
+			d.abort(err)
+			return fmt.Errorf("beginning a transaction: %w", err)
+		}
+		if n > 0 {
+			t.unkeyed, t.keys = false, nil
+		}
+	}
 	return nil
 }
 

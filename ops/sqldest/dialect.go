@@ -79,7 +79,8 @@ type ColumnInfo struct {
 	// Type is the declared SQL type, as [Dialect.ColumnType] writes it.
 	Type string
 	// Key is the column's position in the primary key, from 1; 0 for a
-	// column outside it.
+	// column outside it. For SQLite the key is the PRIMARY KEY, or the
+	// unique index [KeyIndex] of a table loaded without its key.
 	Key int
 }
 

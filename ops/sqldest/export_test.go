@@ -44,3 +44,10 @@ func Crash(d *DB) error {
 	}
 	return nil
 }
+
+// SetMaxUnkeyed sets the limit of MaxUnkeyedRows until the test ends.
+func SetMaxUnkeyed(t interface{ Cleanup(func()) }, n int) {
+	old := maxUnkeyed
+	maxUnkeyed = n
+	t.Cleanup(func() { maxUnkeyed = old })
+}

@@ -3,9 +3,11 @@ package sqldest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/schema"
@@ -64,7 +66,7 @@ func (d *DB) Prepare(ctx context.Context, tables []schema.Table) error {
 		}
 		return fmt.Errorf("sqldest: preparing tables: %w", err)
 	}
-	kept, err := d.migrate(ctx, conn, compiled)
+	plans, err := d.migrate(ctx, conn, compiled)
 	if err == nil {
 		if _, err = conn.ExecContext(ctx, end); err != nil {
 			err = fmt.Errorf("sqldest: preparing tables: %w", err)
@@ -89,7 +91,9 @@ func (d *DB) Prepare(ctx context.Context, tables []schema.Table) error {
 		if old := d.tables[name]; old != nil {
 			old.closeStmts()
 		}
-		d.tables[name] = newTable(d.dialect, c, kept[i], d.batch)
+		t := newTable(d.dialect, c, plans[i].kept, d.batch)
+		t.unkeyed, t.keys = plans[i].keys != nil, plans[i].keys
+		d.tables[name] = t
 		d.folded[foldName(name)] = name
 		if _, ok := d.summary[name]; !ok {
 			d.summary[name] = ops.Summary{}
@@ -117,6 +121,10 @@ func (d *DB) check(tables []schema.Table) ([]*schema.Compiled, error) {
 			return nil, fail("the name holds a NUL byte")
 		case f == foldName(StateTable):
 			return nil, fail("the name is reserved for the state table")
+		case f == foldName(UnkeyedTable):
+			return nil, fail("the name is reserved for the list of tables loaded without their key")
+		case strings.HasPrefix(f, keyIndexPrefix):
+			return nil, fail("names starting with %s are reserved for the keys of tables", keyIndexPrefix)
 		case seen[f] == t.Name:
 			return nil, fail("declared twice")
 		case seen[f] != "":
@@ -141,10 +149,30 @@ func (d *DB) check(tables []schema.Table) ([]*schema.Compiled, error) {
 	return out, nil
 }
 
-// migrate creates or evolves the tables and creates the state table. It
-// returns the kept columns of each table.
-func (d *DB) migrate(ctx context.Context, conn *sql.Conn, tables []*schema.Compiled) ([][]string, error) {
-	kept := make([][]string, len(tables))
+// plan is what Prepare found or made of a table.
+type plan struct {
+	kept []string            // columns no longer declared
+	keys map[uint64]struct{} // non-nil: loading without the key, these are the hashes of the keys loaded
+}
+
+// migrate creates or evolves the tables and creates the state table and
+// UnkeyedTable. It creates a new table without its key (listed in
+// UnkeyedTable) unless the DB has no keyLoader, and builds the key of a
+// table listed there whose loaded keys this DB does not know (after a
+// restart).
+func (d *DB) migrate(ctx context.Context, conn *sql.Conn, tables []*schema.Compiled) ([]plan, error) {
+	q := d.dialect.Quote
+	if d.loader != nil {
+		ddl := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s TEXT PRIMARY KEY, %s TEXT NOT NULL)", q(UnkeyedTable), q("name"), q("key"))
+		if _, err := conn.ExecContext(ctx, ddl); err != nil {
+			return nil, fmt.Errorf("sqldest: preparing tables: creating %s: %w", UnkeyedTable, err)
+		}
+	}
+	unkeyed, err := d.listUnkeyed(ctx, conn)
+	if err != nil {
+		return nil, fmt.Errorf("sqldest: preparing tables: reading %s: %w", UnkeyedTable, err)
+	}
+	plans := make([]plan, len(tables))
 	for i, c := range tables {
 		name := c.Name()
 		info, err := d.dialect.Columns(ctx, conn, name)
@@ -152,11 +180,33 @@ func (d *DB) migrate(ctx context.Context, conn *sql.Conn, tables []*schema.Compi
 			return nil, fmt.Errorf("sqldest: preparing table %q: reading its columns: %w", name, err)
 		}
 		if len(info) == 0 {
-			if _, err := conn.ExecContext(ctx, d.dialect.CreateTable(c.Table())); err != nil {
+			if d.loader == nil {
+				if _, err := conn.ExecContext(ctx, d.dialect.CreateTable(c.Table())); err != nil {
+					return nil, fmt.Errorf("sqldest: preparing table %q: creating it: %w", name, err)
+				}
+				d.logger.Info("sqldest: created table", "table", name)
+				continue
+			}
+			key, _ := json.Marshal(c.Table().PrimaryKey)
+			if _, err := conn.ExecContext(ctx, d.loader.createUnkeyed(c.Table())); err != nil {
 				return nil, fmt.Errorf("sqldest: preparing table %q: creating it: %w", name, err)
 			}
-			d.logger.Info("sqldest: created table", "table", name)
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT OR REPLACE INTO %s (%s, %s) VALUES (?, ?)", q(UnkeyedTable), q("name"), q("key")), name, string(key)); err != nil {
+				return nil, fmt.Errorf("sqldest: preparing table %q: listing it in %s: %w", name, UnkeyedTable, err)
+			}
+			plans[i].keys = make(map[uint64]struct{})
+			d.logger.Info("sqldest: created table, without its key until loaded", "table", name)
 			continue
+		}
+		loading := false
+		if key, listed := unkeyed[name]; listed && !slices.ContainsFunc(info, func(ci ColumnInfo) bool { return ci.Key > 0 }) {
+			// Loaded without its key: the key it was loaded with.
+			loading = true
+			for j := range info {
+				if n := slices.IndexFunc(key, func(k string) bool { return foldName(k) == foldName(info[j].Name) }); n >= 0 {
+					info[j].Key = n + 1
+				}
+			}
 		}
 		add, k, err := evolve(d.dialect, c.Table(), info)
 		if err != nil {
@@ -171,15 +221,26 @@ func (d *DB) migrate(ctx context.Context, conn *sql.Conn, tables []*schema.Compi
 		if len(k) > 0 {
 			d.logger.Info("sqldest: keeping columns no longer declared", "table", name, "columns", k)
 		}
-		kept[i] = k
+		plans[i].kept = k
+		if !loading {
+			continue
+		}
+		if old := d.tables[name]; old != nil && old.unkeyed {
+			plans[i].keys = old.keys // this DB loaded every row: go on
+			continue
+		}
+		start := time.Now()
+		if err := d.keyTable(ctx, conn, name, c.Table().PrimaryKey); err != nil {
+			return nil, fmt.Errorf("sqldest: preparing table %q: %w", name, err)
+		}
+		d.logger.Info("sqldest: built the key of a table loaded without it before", "table", name, "took", time.Since(start))
 	}
-	q := d.dialect.Quote
 	ddl := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s INTEGER PRIMARY KEY CHECK (%s = 1), %s TEXT NOT NULL, %s TEXT NOT NULL)",
 		q(StateTable), q("id"), q("id"), q("state"), q("updated_at"))
 	if _, err := conn.ExecContext(ctx, ddl); err != nil {
 		return nil, fmt.Errorf("sqldest: preparing tables: creating %s: %w", StateTable, err)
 	}
-	return kept, nil
+	return plans, nil
 }
 
 // evolve compares the declared table t with the columns info of the

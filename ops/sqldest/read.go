@@ -142,7 +142,7 @@ func (d *DB) stored(ctx context.Context, q Querier, name string) (*table, error)
 	if err != nil {
 		return nil, fmt.Errorf("reading its columns: %w", err)
 	}
-	if len(info) == 0 || foldName(name) == foldName(StateTable) {
+	if len(info) == 0 || foldName(name) == foldName(StateTable) || foldName(name) == foldName(UnkeyedTable) {
 		return nil, schema.ErrUnknownTable
 	}
 	tt := schema.Table{Name: name}

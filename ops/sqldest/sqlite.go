@@ -110,29 +110,7 @@ func (d SQLite) AddColumn(table string, c schema.Column) string {
 // UPDATE SET c = excluded.c for every column outside the key.
 func (d SQLite) Upsert(table string, columns, key []string, rows int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO ")
-	b.WriteString(d.Quote(table))
-	b.WriteString(" (")
-	for i, c := range columns {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(d.Quote(c))
-	}
-	b.WriteString(") VALUES ")
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for i := range columns {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('?')
-		}
-		b.WriteByte(')')
-	}
+	d.writeInsert(&b, table, columns, rows)
 	b.WriteString(" ON CONFLICT (")
 	for i, k := range key {
 		if i > 0 {
@@ -158,7 +136,10 @@ func (d SQLite) Upsert(table string, columns, key []string, rows int) string {
 	return b.String()
 }
 
-// Columns reads the columns of table from pragma_table_info.
+// Columns reads the columns of table from pragma_table_info. The key
+// is the PRIMARY KEY, or for a table without one the unique index named
+// [KeyIndex](table), which is the key of a table loaded without it (see
+// the package documentation, Initial loads).
 func (SQLite) Columns(ctx context.Context, q Querier, table string) ([]ColumnInfo, error) {
 	rows, err := q.QueryContext(ctx, "SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid", table)
 	if err != nil {
@@ -166,12 +147,35 @@ func (SQLite) Columns(ctx context.Context, q Querier, table string) ([]ColumnInf
 	}
 	defer rows.Close()
 	var out []ColumnInfo
+	keyed := false
 	for rows.Next() {
 		var c ColumnInfo
 		if err := rows.Scan(&c.Name, &c.Type, &c.Key); err != nil {
 			return nil, err
 		}
+		keyed = keyed || c.Key > 0
 		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil || keyed || len(out) == 0 {
+		return out, err
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT ii.seqno, ii.name FROM pragma_index_list(?) AS il, pragma_index_info(il.name) AS ii WHERE il.name = ? AND il."unique" = 1`, table, KeyIndex(table))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int
+		var name string
+		if err := rows.Scan(&seq, &name); err != nil {
+			return nil, err
+		}
+		for i := range out {
+			if out[i].Name == name {
+				out[i].Key = seq + 1
+			}
+		}
 	}
 	return out, rows.Err()
 }
@@ -356,4 +360,82 @@ func decodeTime(t schema.Type, v any) (any, error) {
 		return time.Date(y, m, d, hh, mm, ss, tm.Nanosecond(), time.UTC), nil
 	}
 	return tm.UTC(), nil
+}
+
+// keyLoader is implemented by the dialects whose tables can be loaded
+// without their key, which is built afterwards (see the package
+// documentation, Initial loads).
+type keyLoader interface {
+	// createUnkeyed returns the statement that creates table t as
+	// CreateTable does, without the PRIMARY KEY.
+	createUnkeyed(t schema.Table) string
+	// createKey returns the statement that builds the key of a table
+	// created by createUnkeyed: a unique index over key, named by
+	// KeyIndex.
+	createKey(table string, key []string) string
+	// insert returns an INSERT of rows rows of the columns, without
+	// ON CONFLICT.
+	insert(table string, columns []string, rows int) string
+}
+
+var _ keyLoader = SQLite{}
+
+// KeyIndex returns the name of the unique index that is the key of a
+// table loaded without it (see the package documentation, Initial
+// loads): "_connector_key_" and the table's name.
+func KeyIndex(table string) string { return keyIndexPrefix + table }
+
+const keyIndexPrefix = "_connector_key_"
+
+func (d SQLite) createUnkeyed(t schema.Table) string {
+	s := d.CreateTable(t)
+	i := strings.LastIndex(s, ",\n  PRIMARY KEY (")
+	return s[:i] + "\n)"
+}
+
+func (d SQLite) createKey(table string, key []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (", d.Quote(KeyIndex(table)), d.Quote(table))
+	for i, k := range key {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.Quote(k))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+func (d SQLite) insert(table string, columns []string, rows int) string {
+	var b strings.Builder
+	d.writeInsert(&b, table, columns, rows)
+	return b.String()
+}
+
+// writeInsert writes INSERT INTO table (columns) VALUES and rows rows of
+// placeholders.
+func (d SQLite) writeInsert(b *strings.Builder, table string, columns []string, rows int) {
+	b.WriteString("INSERT INTO ")
+	b.WriteString(d.Quote(table))
+	b.WriteString(" (")
+	for i, c := range columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.Quote(c))
+	}
+	b.WriteString(") VALUES ")
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for i := range columns {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('?')
+		}
+		b.WriteByte(')')
+	}
 }

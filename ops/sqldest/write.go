@@ -3,9 +3,14 @@ package sqldest
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"math"
 	"strings"
+	"time"
 
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/schema"
@@ -35,6 +40,16 @@ type table struct {
 	deleteStmt, truncateStmt                    *sql.Stmt
 	updates                                     map[string]*sql.Stmt // by the set of updated columns
 	children                                    map[int]*sql.Stmt    // deletes of children, by the number of parent key columns
+
+	// unkeyed: the table is being loaded without its key (see the
+	// package documentation, Initial loads): upserts of keys not in
+	// keys, the hashes of the keys it holds, are inserted with the
+	// statements insert*, and anything else builds the key first.
+	unkeyed                 bool
+	keys                    map[uint64]struct{}
+	insertSQL, insertBatch  string
+	insertStmt, insertBStmt *sql.Stmt
+	hbuf                    []byte
 
 	args    []any // the encoded values of the buffered upserts
 	pending int   // buffered upserts
@@ -66,6 +81,12 @@ func newTable(d Dialect, c *schema.Compiled, kept []string, batch int) *table {
 	t.upsertSQL = d.Upsert(t.name, names, tt.PrimaryKey, 1)
 	if t.batchRows > 1 {
 		t.batchSQL = d.Upsert(t.name, names, tt.PrimaryKey, t.batchRows)
+	}
+	if kl, ok := d.(keyLoader); ok {
+		t.insertSQL = kl.insert(t.name, names, 1)
+		if t.batchRows > 1 {
+			t.insertBatch = kl.insert(t.name, names, t.batchRows)
+		}
 	}
 	t.truncateSQL = t.softDeleteSQL(d, 0)
 	t.deleteSQL = t.softDeleteSQL(d, len(t.keyIdx))
@@ -112,7 +133,7 @@ func (t *table) updateSQL(d Dialect, mask []byte) string {
 }
 
 func (t *table) closeStmts() {
-	for _, p := range []**sql.Stmt{&t.upsertStmt, &t.batchStmt, &t.deleteStmt, &t.truncateStmt} {
+	for _, p := range []**sql.Stmt{&t.upsertStmt, &t.batchStmt, &t.deleteStmt, &t.truncateStmt, &t.insertStmt, &t.insertBStmt} {
 		if *p != nil {
 			(*p).Close()
 			*p = nil
@@ -247,6 +268,11 @@ func (d *DB) apply(ctx context.Context, op *ops.Op, at any) error {
 	if err := d.begin(ctx); err != nil {
 		return err
 	}
+	if t.unkeyed && op.Kind != ops.OpUpsert {
+		if err := d.buildKey(ctx, t); err != nil {
+			return err
+		}
+	}
 	switch op.Kind {
 	case ops.OpUpsert:
 		return d.upsert(ctx, t, op.Row, at)
@@ -294,6 +320,20 @@ func (d *DB) upsert(ctx context.Context, t *table, row []any, at any) error {
 	for range t.kept {
 		t.args = append(t.args, nil)
 	}
+	if t.unkeyed {
+		h := t.keyHash(d.seed, t.args[mark:])
+		if _, seen := t.keys[h]; seen || len(t.keys) >= maxUnkeyed {
+			// A key loaded before (or a hash collision), or too many:
+			// build the key, then upsert.
+			clear(t.args[mark:])
+			t.args = t.args[:mark]
+			if err := d.buildKey(ctx, t); err != nil {
+				return err
+			}
+			return d.upsert(ctx, t, row, at)
+		}
+		t.keys[h] = struct{}{}
+	}
 	t.args = append(t.args, at, d.falseValue)
 	t.pending++
 	if t.pending >= t.batchRows {
@@ -309,19 +349,24 @@ func (d *DB) flush(ctx context.Context, t *table) error {
 		return nil
 	}
 	w, i := t.width, 0
+	// Into an unkeyed table, plain INSERTs (the test hook sees upserts).
+	bp, bq, op, oq, what := &t.batchStmt, t.batchSQL, &t.upsertStmt, t.upsertSQL, "upsert"
+	if t.unkeyed {
+		bp, bq, op, oq = &t.insertBStmt, t.insertBatch, &t.insertStmt, t.insertSQL
+	}
 	for ; t.batchRows > 1 && t.pending-i >= t.batchRows; i += t.batchRows {
-		st, err := d.prepared(ctx, &t.batchStmt, t.batchSQL)
+		st, err := d.prepared(ctx, bp, bq)
 		if err == nil {
-			_, err = d.exec(ctx, st, "upsert", t.args[i*w:(i+t.batchRows)*w])
+			_, err = d.exec(ctx, st, what, t.args[i*w:(i+t.batchRows)*w])
 		}
 		if err != nil {
 			return &execError{fmt.Errorf("writing %d upserts into %q: %w", t.batchRows, t.name, err)}
 		}
 	}
 	for ; i < t.pending; i++ {
-		st, err := d.prepared(ctx, &t.upsertStmt, t.upsertSQL)
+		st, err := d.prepared(ctx, op, oq)
 		if err == nil {
-			_, err = d.exec(ctx, st, "upsert", t.args[i*w:(i+1)*w])
+			_, err = d.exec(ctx, st, what, t.args[i*w:(i+1)*w])
 		}
 		if err != nil {
 			return &execError{fmt.Errorf("writing an upsert into %q: %w", t.name, err)}
@@ -434,5 +479,145 @@ func (d *DB) softDelete(ctx context.Context, t *table, p **sql.Stmt, query, name
 	if err != nil {
 		return &execError{fmt.Errorf("%s: %w", name, err)}
 	}
+	return nil
+}
+
+// keyHash returns the hash of the key of a row of t whose encoded
+// values, by position, are vals: equal keys in SQLite's terms (the
+// encoded values; -0 and +0 alike) hash equal.
+func (t *table) keyHash(seed maphash.Seed, vals []any) uint64 {
+	if len(t.keyIdx) == 1 {
+		if s, ok := vals[t.keyIdx[0]].(string); ok {
+			return maphash.String(seed, s)
+		}
+	}
+	b := t.hbuf[:0]
+	for _, k := range t.keyIdx {
+		switch v := vals[k].(type) {
+		case string:
+			b = binary.AppendUvarint(append(b, 's'), uint64(len(v)))
+			b = append(b, v...)
+		case []byte:
+			b = binary.AppendUvarint(append(b, 'b'), uint64(len(v)))
+			b = append(b, v...)
+		case int64:
+			b = binary.LittleEndian.AppendUint64(append(b, 'i'), uint64(v))
+		case float64:
+			if v == 0 {
+				v = 0 // -0 is +0
+			}
+			b = binary.LittleEndian.AppendUint64(append(b, 'f'), math.Float64bits(v))
+		case nil:
+			b = append(b, 'n')
+		default:
+			s := fmt.Sprintf("%T:%v", v, v)
+			b = binary.AppendUvarint(append(b, 'x'), uint64(len(s)))
+			b = append(b, s...)
+		}
+	}
+	t.hbuf = b
+	return maphash.Bytes(seed, b)
+}
+
+// buildKey builds the key of t, loaded without it so far, in the open
+// transaction, after its buffered rows.
+func (d *DB) buildKey(ctx context.Context, t *table) error {
+	if err := d.flush(ctx, t); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := d.hook("key"); err != nil {
+		return &execError{fmt.Errorf("building the key of %q: %w", t.name, err)}
+	}
+	if err := d.keyTable(ctx, d.conn, t.name, t.c.Table().PrimaryKey); err != nil {
+		return &execError{err}
+	}
+	t.unkeyed, t.keys = false, nil
+	d.logger.Info("sqldest: built the key of a table loaded without it", "table", t.name, "took", time.Since(start))
+	return nil
+}
+
+// keyTable builds the key of the table name, loaded without it, with
+// the unique index [KeyIndex](name) over key, and unlists it from
+// [UnkeyedTable], in the open transaction.
+func (d *DB) keyTable(ctx context.Context, conn *sql.Conn, name string, key []string) error {
+	_, err := conn.ExecContext(ctx, d.loader.createKey(name, key))
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "DELETE FROM "+d.dialect.Quote(UnkeyedTable)+" WHERE "+d.dialect.Quote("name")+" = ?", name)
+	}
+	if err != nil {
+		return fmt.Errorf("building the key of %q: %w", name, err)
+	}
+	return nil
+}
+
+// listUnkeyed returns the tables [UnkeyedTable] lists, with their key
+// columns; none if it does not exist.
+func (d *DB) listUnkeyed(ctx context.Context, conn *sql.Conn) (map[string][]string, error) {
+	if d.loader == nil {
+		return nil, nil
+	}
+	info, err := d.dialect.Columns(ctx, conn, UnkeyedTable)
+	if err != nil || len(info) == 0 {
+		return nil, err
+	}
+	q := d.dialect.Quote
+	rows, err := conn.QueryContext(ctx, "SELECT "+q("name")+", "+q("key")+" FROM "+q(UnkeyedTable))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string][]string)
+	for rows.Next() {
+		var name, doc string
+		if err := rows.Scan(&name, &doc); err != nil {
+			return nil, err
+		}
+		var key []string
+		if err := json.Unmarshal([]byte(doc), &key); err != nil || len(key) == 0 {
+			return nil, fmt.Errorf("%s: the key of %q: %q is not a JSON array of column names", UnkeyedTable, name, doc)
+		}
+		out[name] = key
+	}
+	return out, rows.Err()
+}
+
+// keyAll builds, in a transaction of its own, the keys of the tables
+// [UnkeyedTable] lists, for Close.
+func (d *DB) keyAll(ctx context.Context) error {
+	list, err := d.listUnkeyed(ctx, d.conn)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	start := time.Now()
+	if err := d.begin(ctx); err != nil {
+		return err
+	}
+	for name, key := range list {
+		var info []ColumnInfo
+		if err = d.hook("key"); err == nil {
+			info, err = d.dialect.Columns(ctx, d.conn, name)
+		}
+		if err == nil && len(info) == 0 { // dropped: unlist it
+			_, err = d.conn.ExecContext(ctx, "DELETE FROM "+d.dialect.Quote(UnkeyedTable)+" WHERE "+d.dialect.Quote("name")+" = ?", name)
+		} else if err == nil {
+			err = d.keyTable(ctx, d.conn, name, key)
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = d.commit(ctx)
+	} else {
+		d.abort(err)
+	}
+	if err != nil {
+		return fmt.Errorf("%w (the next Prepare builds them)", err)
+	}
+	for _, t := range d.tables {
+		t.unkeyed, t.keys = false, nil
+	}
+	d.logger.Info("sqldest: closing: built the keys of the tables loaded without them", "tables", len(list), "took", time.Since(start))
 	return nil
 }
