@@ -12,7 +12,8 @@ import (
 // time, a checkpoint a second (DefaultCheckpointEvery), progress logged
 // every 10 seconds to slog.Default().
 type Options struct {
-	// Config is handed to every table's Sync function. Secret-looking
+	// Config is the connector's configuration, which every stream reads
+	// with Writer.Config. Secret-looking
 	// values are redacted in logs.
 	Config Config
 
