@@ -502,6 +502,9 @@ func (d *DB) dropPending() {
 	for _, t := range d.tables {
 		t.seg = newSegment(t)
 	}
+	for _, r := range d.log {
+		_ = r.settle() // no encoding goroutine outlives its record
+	}
 	d.log = nil
 	clear(d.delta)
 	clear(d.keyed)

@@ -240,7 +240,11 @@ type stmt struct {
 type record struct {
 	t    *table
 	data []byte
-	rows int
+	// enc is the encoding of data while a goroutine makes it (see
+	// encodeAsync), nil once settled; encErr its error.
+	enc    *encoding
+	encErr error
+	rows   int
 	full bool // data is in the short form of full rows only
 	// unkeyed: the rows go straight into the table, which has no
 	// primary key yet and none of their keys (see table.unkeyed).
@@ -261,12 +265,9 @@ func (t *table) encode(s *segment) (*record, error) {
 			break
 		}
 	}
-	if r.full && t.unkeyed {
-		r.unkeyed = true
-		return t.encodeFull(s, r)
-	}
 	if r.full {
-		return t.encodeFull(s, r)
+		r.unkeyed = t.unkeyed
+		return t.encodeAsync(s, r), nil
 	}
 	b := make([]byte, 0, 64+s.size()*(24+16*len(t.cols)))
 	b = append(b, "PGCOPY\n\377\r\n\000"...)
@@ -350,14 +351,17 @@ func (t *table) encode(s *segment) (*record, error) {
 	return r, nil
 }
 
-// encodeFull encodes a segment of full rows only in the short form.
-func (t *table) encodeFull(s *segment, r *record) (*record, error) {
+// encodeFull encodes a segment of full rows only in the short form,
+// passing publish (if not nil) the data so far every 64 KB or so; the
+// encoder appends past it.
+func (t *table) encodeFull(s *segment, publish func([]byte)) ([]byte, error) {
 	b := make([]byte, 0, 64+s.size()*(24+16*len(t.cols)))
 	b = append(b, "PGCOPY\n\377\r\n\000"...)
 	b = binary.BigEndian.AppendUint32(b, 0) // flags
 	b = binary.BigEndian.AppendUint32(b, 0) // header extension
 	nfields := uint16(len(t.cols) + 2)
 	var err error
+	published := 0
 	for i := range s.nets {
 		n := &s.nets[i]
 		b = binary.BigEndian.AppendUint16(b, nfields)
@@ -370,10 +374,12 @@ func (t *table) encodeFull(s *segment, r *record) (*record, error) {
 			return nil, fmt.Errorf("pgdest: table %q: the synced time: %w", t.name, err)
 		}
 		b, _ = appendValue(b, schema.Boolean, n.deleted)
+		if publish != nil && len(b)-published >= 64<<10 {
+			publish(b)
+			published = len(b)
+		}
 	}
-	r.data = binary.BigEndian.AppendUint16(b, math.MaxUint16)
-	r.stmts = []stmt{{step: "upsert", sql: t.full, count: countQuery}}
-	return r, nil
+	return binary.BigEndian.AppendUint16(b, math.MaxUint16), nil
 }
 
 func appendInt16(b []byte, n int16) []byte {
