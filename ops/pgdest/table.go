@@ -245,7 +245,7 @@ type record struct {
 	enc    *encoding
 	encErr error
 	rows   int
-	full bool // data is in the short form of full rows only
+	full   bool // data is in the short form of full rows only
 	// unkeyed: the rows go straight into the table, which has no
 	// primary key yet and none of their keys (see table.unkeyed).
 	unkeyed bool
