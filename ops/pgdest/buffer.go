@@ -49,8 +49,13 @@ type netOp struct {
 // marks the live rows it covers.
 type segment struct {
 	t     *table
-	index map[string]int32 // KeyOf to position in nets
+	index map[string]int32 // KeyOf to position in nets[:indexed]; nil until needed
 	nets  []netOp
+	// indexed counts the nets in index: the rows addNew appends, new
+	// keys of a table loaded without its key, join it only when a
+	// lookup needs it (ensureIndex).
+	indexed int
+	hint    int // the size to make index with
 
 	// The delete-children of the segment: their parent key length (-1:
 	// none yet; 0: truncate), the first time of each parent key by
@@ -69,7 +74,35 @@ func newSegment(t *table) *segment {
 	if t.seg != nil {
 		n = len(t.seg.nets)
 	}
-	return &segment{t: t, index: make(map[string]int32, n), nets: make([]netOp, 0, n), k: -1}
+	return &segment{t: t, nets: make([]netOp, 0, n), hint: n, k: -1}
+}
+
+// ensureIndex indexes the nets not in index yet.
+func (s *segment) ensureIndex() {
+	if s.index == nil {
+		s.index = make(map[string]int32, max(s.hint, len(s.nets)))
+	}
+	for ; s.indexed < len(s.nets); s.indexed++ {
+		s.index[s.t.c.KeyOf(s.nets[s.indexed].row)] = int32(s.indexed)
+	}
+}
+
+// has reports whether the segment holds a row of key (a KeyOf).
+func (s *segment) has(key string) bool {
+	s.ensureIndex()
+	_, ok := s.index[key]
+	return ok
+}
+
+// addNew adds op, an upsert of a key the segment does not hold, and
+// takes op.Row over, as add does, without indexing the key until a
+// lookup needs it. Only for a segment without deletes of children.
+func (s *segment) addNew(op *ops.Op, at time.Time) {
+	if s.k >= 0 {
+		s.add(op, at)
+		return
+	}
+	s.nets = append(s.nets, netOp{kind: netFull, at: at, row: op.Row})
 }
 
 // size is the number of staged rows the segment makes.
@@ -94,10 +127,12 @@ func (s *segment) add(op *ops.Op, at time.Time) {
 	}
 	c := s.t.c
 	key := c.KeyOf(op.Row)
+	s.ensureIndex()
 	i, ok := s.index[key]
 	if !ok {
 		i = int32(len(s.nets))
 		s.index[key] = i
+		s.indexed++
 		n := netOp{kind: 0}
 		if s.k >= 0 {
 			p := ""

@@ -1,7 +1,6 @@
 package pgdest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -259,7 +258,7 @@ func (d *DB) begin(ctx context.Context) error {
 // straight into the table.
 func (d *DB) run(ctx context.Context, r *record) error {
 	t := r.t
-	if r.data == nil {
+	if r.data == nil && r.enc == nil {
 		return d.runStmts(ctx, r)
 	}
 	if r.full && (r.unkeyed || (t.direct && !d.noDirect)) {
@@ -286,7 +285,11 @@ func (d *DB) run(ctx context.Context, r *record) error {
 	if r.full {
 		copySQL = t.copyFullSQL
 	}
-	if _, err := d.conn.PgConn().CopyFrom(ctx, bytes.NewReader(r.data), copySQL); err != nil {
+	_, err := d.conn.PgConn().CopyFrom(ctx, r.reader(), copySQL)
+	if eerr := r.settle(); eerr != nil {
+		return eerr
+	}
+	if err != nil {
 		return fmt.Errorf("table %q: copying %d rows into its staging table: %w", t.name, r.rows, err)
 	}
 	return d.runStmts(ctx, r)
@@ -339,7 +342,10 @@ func (d *DB) runDirect(ctx context.Context, r *record) (ok bool, err error) {
 	if _, err := d.conn.Exec(ctx, "SAVEPOINT pgdest_direct"); err != nil {
 		return false, fmt.Errorf("table %q: %w", t.name, err)
 	}
-	_, err = d.conn.PgConn().CopyFrom(ctx, bytes.NewReader(r.data), t.copyDirectSQL)
+	_, err = d.conn.PgConn().CopyFrom(ctx, r.reader(), t.copyDirectSQL)
+	if eerr := r.settle(); eerr != nil {
+		return false, eerr
+	}
 	var pe *pgconn.PgError
 	switch {
 	case err == nil:

@@ -400,12 +400,18 @@ func (d *DB) Write(ctx context.Context, batch []ops.Op) error {
 				return err
 			}
 		}
+		fresh := false
 		if t.unkeyed {
-			if err := d.loadUnkeyed(ctx, t, op); err != nil {
+			var err error
+			if fresh, err = d.loadUnkeyed(ctx, t, op); err != nil {
 				return err
 			}
 		}
-		t.seg.add(op, at)
+		if fresh {
+			t.seg.addNew(op, at)
+		} else {
+			t.seg.add(op, at)
+		}
 		t.sum.Count(op.Kind)
 		if t.seg.size() >= d.flushRows {
 			if err := d.flush(ctx, t); err != nil {
@@ -423,21 +429,20 @@ func (d *DB) Write(ctx context.Context, batch []ops.Op) error {
 const MaxUnkeyedRows = 10_000_000
 
 // loadUnkeyed checks that op can go into t, a table without its primary
-// key yet: an upsert of a key not loaded before. Otherwise it builds the
-// key (see addKey) first.
-func (d *DB) loadUnkeyed(ctx context.Context, t *table, op *ops.Op) error {
-	if op.Kind == ops.OpUpsert && len(t.keys) < MaxUnkeyedRows {
+// key yet: an upsert of a key not loaded before (fresh), or of a key of
+// the segment, which replaces its row. Otherwise it builds the key (see
+// addKey) first.
+func (d *DB) loadUnkeyed(ctx context.Context, t *table, op *ops.Op) (fresh bool, err error) {
+	if op.Kind == ops.OpUpsert && t.keys.len() < MaxUnkeyedRows {
 		key := t.c.KeyOf(op.Row)
-		h := maphash.String(d.seed, key)
-		if _, ok := t.keys[h]; !ok {
-			t.keys[h] = struct{}{}
-			return nil
+		if t.keys.add(maphash.String(d.seed, key)) {
+			return true, nil
 		}
-		if _, ok := t.seg.index[key]; ok {
-			return nil // the segment replaces its row
+		if t.seg.has(key) {
+			return false, nil // the segment replaces its row
 		}
 	}
-	return d.addKey(ctx, t)
+	return false, d.addKey(ctx, t)
 }
 
 // addKey builds the primary key of an unkeyed table, in the open
@@ -496,6 +501,9 @@ func (d *DB) pendingOps() int {
 func (d *DB) dropPending() {
 	for _, t := range d.tables {
 		t.seg = newSegment(t)
+	}
+	for _, r := range d.log {
+		_ = r.settle() // no encoding goroutine outlives its record
 	}
 	d.log = nil
 	clear(d.delta)

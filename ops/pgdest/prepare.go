@@ -183,7 +183,7 @@ func (d *DB) Prepare(ctx context.Context, tables []schema.Table) error {
 		d.stages++
 		t := newTable(d.schema, p.c, p.kept, d.stages)
 		if p.deferKey {
-			t.unkeyed, t.keys = true, make(map[uint64]struct{})
+			t.unkeyed, t.keys = true, new(keySet)
 		}
 		d.tables[name] = t
 		if d.summary[name] == nil {
