@@ -75,9 +75,18 @@ func classify(err error) error {
 }
 
 // IsNonRetryable reports whether err, as returned by a workflow run or
-// an activity of this package, failed for a cause that a retry cannot fix
-// (see NonRetryableType).
+// an activity of this package, failed for a cause that a retry cannot fix:
+// whether its chain holds an application error of NonRetryableType.
 func IsNonRetryable(err error) bool {
-	var app *temporal.ApplicationError
-	return errors.As(err, &app) && (app.NonRetryable() || app.Type() == NonRetryableType)
+	for err != nil {
+		var app *temporal.ApplicationError
+		if !errors.As(err, &app) {
+			return false
+		}
+		if app.Type() == NonRetryableType {
+			return true
+		}
+		err = app.Unwrap()
+	}
+	return false
 }

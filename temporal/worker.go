@@ -43,7 +43,8 @@ type Instance struct {
 	Destination Destination
 	// Options are the options of Plan and RunPart: the checkpoint
 	// policy, the logger, the clock. The activity sets Config to the
-	// workflow's and chains its own Checkpointed before any set here.
+	// workflow's, Logger to the Worker's when nil, and chains its own
+	// Checkpointed before any set here.
 	Options connector.Options
 }
 
@@ -53,6 +54,10 @@ type Instance struct {
 // config: secrets (API tokens, database passwords) belong to the worker's
 // environment, not to the config, which Temporal keeps in the workflow's
 // history.
+//
+// An error wrapping ErrInvalidInput (or connector.ErrInvalidConnector)
+// fails the workflow at once, as no retry fixes a bad config; any other
+// error, such as a destination that cannot be reached, is retried.
 type Factory func(ctx context.Context, config connector.Config) (*Instance, error)
 
 // DefaultHeartbeatEvery is the interval between the heartbeats of a part
@@ -119,5 +124,8 @@ func (w *Worker) open(ctx context.Context, name string, config map[string]string
 		return nil, fmt.Errorf("%w: connector %q: the factory returned no connector or destination", ErrNoMerge, name)
 	}
 	inst.Options.Config = connector.Config(config)
+	if inst.Options.Logger == nil {
+		inst.Options.Logger = w.logger()
+	}
 	return inst, nil
 }

@@ -1,7 +1,6 @@
 package temporal
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -111,7 +110,7 @@ func SyncWorkflow(ctx workflow.Context, in SyncInput) (*Result, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("planning connector %q: %w", in.Connector, err)
+		return nil, err // the activity's error names the connector
 	}
 	res := &Result{Connector: in.Connector, Parts: len(parts)}
 	var todo []connector.Part
@@ -136,7 +135,7 @@ func SyncWorkflow(ctx workflow.Context, in SyncInput) (*Result, error) {
 				var pr PartResult
 				if err := f.Get(ctx, &pr); err != nil {
 					if failed == nil {
-						failed = fmt.Errorf("%s: %w", p, err)
+						failed = err // the activity's error names the part
 					}
 					return
 				}
@@ -152,11 +151,7 @@ func SyncWorkflow(ctx workflow.Context, in SyncInput) (*Result, error) {
 		return nil, ctx.Err()
 	}
 	if failed != nil {
-		var canceled *temporal.CanceledError
-		if errors.As(failed, &canceled) {
-			return nil, failed
-		}
-		return nil, fmt.Errorf("connector %q: %w", in.Connector, failed)
+		return nil, failed
 	}
 	return res, nil
 }

@@ -85,8 +85,12 @@ func Connector(config connector.Config) (*connector.Connector, error) {
 	}
 	pages := func(w connector.Window) *paginate.Paginator[User] {
 		f := url.Values{}
-		if !w.Since.IsZero() {
-			f.Set("updated_since", w.Since.UTC().Format(time.RFC3339Nano))
+		since := w.Since
+		if t := w.After.Cursor.Time(); t.After(since) {
+			since = t // a resumed pass asks from its mark on (inclusive: the driver drops the rows at or before it)
+		}
+		if !since.IsZero() {
+			f.Set("updated_since", since.UTC().Format(time.RFC3339Nano))
 		}
 		if !w.Until.IsZero() {
 			f.Set("updated_before", w.Until.UTC().Format(time.RFC3339Nano))
@@ -118,7 +122,7 @@ func Factory(dsn string) temporal.Factory {
 	return func(ctx context.Context, config connector.Config) (*temporal.Instance, error) {
 		c, err := Connector(config)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", temporal.ErrInvalidInput, err) // no retry fixes a config
 		}
 		db, err := pgdest.Open(ctx, dsn, pgdest.Options{Schema: config.Get(KeySchema, ""), Shared: true})
 		if err != nil {
