@@ -159,12 +159,16 @@ func newFixture(tb testing.TB, n, pageSize int, latency time.Duration) *fixture 
 	return newWrappedFixture(tb, n, pageSize, latency, nil)
 }
 
+// span is the time the users of a fixture span: 17 parts (see
+// users.Span).
+var span = users.Span
+
 // newWrappedFixture is newFixture with the mock's handler wrapped by
 // wrap, if not nil.
 func newWrappedFixture(tb testing.TB, n, pageSize int, latency time.Duration, wrap func(http.Handler) http.Handler) *fixture {
 	tb.Helper()
 	now := time.Now()
-	opts := users.MockOptions(n, now)
+	opts := users.MockOptions(n, now, span)
 	opts.Faults.Latency = latency
 	api := mockapi.NewUnstartedServer(opts)
 	url := ""
@@ -178,7 +182,7 @@ func newWrappedFixture(tb testing.TB, n, pageSize int, latency time.Duration, wr
 		url = api.URL
 	}
 	dsn, schema := pgtest.Schema(tb)
-	return &fixture{api: api, dsn: dsn, schema: schema, config: users.Config(url, now, pageSize, schema)}
+	return &fixture{api: api, dsn: dsn, schema: schema, config: users.Config(url, now, span, pageSize, schema)}
 }
 
 // inProcessWorker starts a worker of the users connector in this

@@ -138,11 +138,11 @@ func run(ctx context.Context, f flags, log *slog.Logger) error {
 	var api *mockapi.Server
 	url := f.url
 	if url == "" {
-		api = mockapi.NewServer(users.MockOptions(f.users, now))
+		api = mockapi.NewServer(users.MockOptions(f.users, now, users.Span))
 		defer api.Close()
 		url = api.URL
 	}
-	cfg := users.Config(url, now, 100, f.schema)
+	cfg := users.Config(url, now, users.Span, 100, f.schema)
 	if f.oldest != "" {
 		cfg[users.KeyOldest] = f.oldest
 	}
