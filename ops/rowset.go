@@ -11,9 +11,8 @@ import (
 )
 
 // rowSet is the current content of one table, as a destination holds it:
-// rows by schema.Compiled.KeyOf, each stored as the JSON object of its
-// values (the row of a Dir's log line, every column present) with its
-// SyncedColumn and DeletedColumn. It implements the semantics of the
+// rows by schema.Compiled.KeyOf, each stored in a compact binary form of
+// its values (see appendStored) with its SyncedColumn and DeletedColumn. It implements the semantics of the
 // operations once, for Memory and for the replay of a Dir, so that the
 // two agree. A row is one allocation without pointers inside, so that a
 // table of millions of rows costs the garbage collector little; the
@@ -25,6 +24,7 @@ type rowSet struct {
 	isKey []bool          // by position: whether the column is in the key
 	rows  map[string]storedRow
 	buf   []byte // scratch for encoding a row
+	jbuf  []byte // scratch for compacting a JSON value
 
 	// children indexes the keys of the rows by the text of their first k
 	// key columns (schema.Compiled.KeyPrefix), for each k a delete of
@@ -35,7 +35,7 @@ type rowSet struct {
 
 // storedRow is a row of a rowSet.
 type storedRow struct {
-	data    []byte // the JSON object of every column (see appendRow)
+	data    []byte // the values of every column (see appendStored)
 	synced  int64  // SyncedColumn, in Unix nanoseconds
 	deleted bool   // DeletedColumn
 }
@@ -65,9 +65,8 @@ func (s *rowSet) declare(table *schema.Compiled) error {
 	if len(s.rows) == 0 || slices.Equal(old.Table().Columns, s.cols) {
 		return nil
 	}
-	// A stored row is decoded by name, so it reads under the new
-	// declaration as it is; encode it again so that every column is
-	// present in declaration order.
+	// A stored row is decoded by position under the old declaration;
+	// encode it again under the new one, the added columns NULL.
 	for k, r := range s.rows {
 		vals, err := s.decodeWith(old, r.data)
 		if err != nil {
@@ -99,7 +98,7 @@ func (s *rowSet) check(op *Op) error {
 // encode returns the stored form of vals, a full row.
 func (s *rowSet) encode(vals []any) ([]byte, error) {
 	var err error
-	s.buf, err = appendRow(s.buf[:0], s.cols, s.isKey, &Op{Kind: OpUpsert, Row: vals})
+	s.buf, s.jbuf, err = appendStored(s.buf[:0], s.jbuf, s.cols, vals)
 	if err != nil {
 		return nil, err
 	}
@@ -110,11 +109,11 @@ func (s *rowSet) encode(vals []any) ([]byte, error) {
 func (s *rowSet) decode(data []byte) ([]any, error) { return s.decodeWith(s.table, data) }
 
 func (s *rowSet) decodeWith(t *schema.Compiled, data []byte) ([]any, error) {
-	op, err := decodeRow(t, OpUpsert, data)
+	vals, err := decodeStored(data, len(t.Table().Columns))
 	if err != nil {
 		return nil, fmt.Errorf("ops: a stored row of table %q does not decode: %w", t.Name(), err)
 	}
-	return op.Row, nil
+	return vals, nil
 }
 
 // apply applies op, checked by check, at time at. It fails only for a
@@ -178,6 +177,10 @@ func (s *rowSet) put(vals []any, synced int64) error {
 		return err
 	}
 	key := s.table.KeyOf(vals)
+	if len(s.children) == 0 {
+		s.rows[key] = storedRow{data: data, synced: synced}
+		return nil
+	}
 	if _, ok := s.rows[key]; !ok {
 		for k, idx := range s.children {
 			p := s.table.KeyPrefix(vals, k)
