@@ -17,9 +17,9 @@ import (
 // [StateLoader] and a [StateMerger]), so that a test can run a
 // connector twice against it.
 //
-// Memory stores each row encoded (as the row of a [Dir]'s log line), one
-// allocation without pointers, so that a large table costs the garbage
-// collector little; Rows and Live decode copies, by column name. Rows are keyed by
+// Memory stores the rows encoded in a compact binary form, in large
+// chunks without pointers, so that a large table costs the garbage
+// collector little; Rows and Live decode copies. Rows are keyed by
 // [schema.Compiled.KeyOf]. The semantics of the operations, which a [Dir]
 // replayed by [ReadDir] shares exactly:
 //
