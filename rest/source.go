@@ -441,13 +441,17 @@ func (s *Source[T]) Fetch(ctx context.Context, c paginate.Cursor) (paginate.Page
 	if maxItems <= 0 {
 		maxItems = DefaultMaxItems
 	}
+	hint := c.Limit
+	if hint <= 0 {
+		hint = s.e.PageSize
+	}
 	var (
 		items []T
 		m     meta
 	)
 	r := request{url: u, header: s.header, auth: s.auth, trusted: s.trusted, decode: func(body []byte) error {
 		var err error
-		items, m, err = decodePage[T](body, &s.layout, s.fields, maxItems)
+		items, m, err = decodePage[T](body, &s.layout, s.fields, maxItems, hint)
 		return err
 	}}
 	resp, err := s.client.do(ctx, &r)

@@ -438,7 +438,7 @@ func TestDecodePage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			lo, fields := l(tt.records, tt.fields...)
-			got, m, err := decodePage[rec]([]byte(tt.body), lo, fields, 10)
+			got, m, err := decodePage[rec]([]byte(tt.body), lo, fields, 10, 0)
 			if tt.wantErr != nil {
 				if tt.wantErr == ErrMalformed {
 					if !isSyntaxError(err) {
