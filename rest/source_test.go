@@ -553,3 +553,37 @@ func TestKeysetKeyFromLastRecordWithOne(t *testing.T) {
 		t.Errorf("All() = %v, %v; want 4 objects", got, errs)
 	}
 }
+
+// TestSourceBodyReused fetches pages whose bodies share a buffer: the
+// records of a page keep their values, raw JSON included, after the next
+// pages are read into the same buffer.
+func TestSourceBodyReused(t *testing.T) {
+	type rec struct {
+		ID   string          `json:"id"`
+		Raw  json.RawMessage `json:"raw"`
+		Blob []byte          `json:"blob"`
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		off, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+		if off >= 6 {
+			fmt.Fprint(w, `{"data":[]}`)
+			return
+		}
+		fmt.Fprintf(w, `{"data":[{"id":"a%d","raw":{"n":%d},"blob":"AQI="},{"id":"b%d","raw":[%d],"blob":"AwQ="}]}`, off, off, off, off)
+	}))
+	defer srv.Close()
+	s := mustSource[rec](t, Endpoint{BaseURL: srv.URL, Paging: OffsetPaging{}, PageSize: 2, Records: "data"})
+	got, errs := drain(t, s.Paginator())
+	if len(errs) != 0 {
+		t.Fatalf("All() = %v", errs)
+	}
+	var want []rec
+	for off := 0; off < 6; off += 2 {
+		want = append(want,
+			rec{ID: fmt.Sprintf("a%d", off), Raw: json.RawMessage(fmt.Sprintf(`{"n":%d}`, off)), Blob: []byte{1, 2}},
+			rec{ID: fmt.Sprintf("b%d", off), Raw: json.RawMessage(fmt.Sprintf(`[%d]`, off)), Blob: []byte{3, 4}})
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+}
