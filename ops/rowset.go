@@ -32,7 +32,7 @@ type rowSet struct {
 	seed   maphash.Seed
 	byHash map[uint64]int // by the hash of a key, its row in rows
 	clash  map[string]int // the rows whose key hashes as an earlier row's
-	rows   []storedRow
+	rows   rowList
 	arena  arena
 	buf    []byte // scratch for encoding a row
 	jbuf   []byte // scratch for compacting a JSON value
@@ -74,12 +74,12 @@ func (s *rowSet) setTable(table *schema.Compiled) {
 func (s *rowSet) declare(table *schema.Compiled) error {
 	old := s.table
 	s.setTable(table)
-	if len(s.rows) == 0 || slices.Equal(old.Table().Columns, s.cols) {
+	if s.rows.len() == 0 || slices.Equal(old.Table().Columns, s.cols) {
 		return nil
 	}
 	// A stored row is decoded by position under the old declaration;
 	// encode it again under the new one, the added columns NULL.
-	for i := range s.rows {
+	for i := range s.rows.len() {
 		vals, err := s.decodeWith(old, s.values(i))
 		if err != nil {
 			return err
@@ -108,25 +108,34 @@ func (s *rowSet) check(op *Op) error {
 
 // key returns the key of row i.
 func (s *rowSet) key(i int) string {
-	return string(s.arena.bytes(s.rows[i].ref)[:s.rows[i].keyLen])
+	r := s.rows.at(i)
+	return string(s.arena.bytes(r.ref)[:r.keyLen])
 }
 
 // values returns the stored values of row i.
 func (s *rowSet) values(i int) []byte {
-	return s.arena.bytes(s.rows[i].ref)[s.rows[i].keyLen:]
+	r := s.rows.at(i)
+	return s.arena.bytes(r.ref)[r.keyLen:]
 }
 
 // find returns the row with key.
 func (s *rowSet) find(key string) (int, bool) {
-	i, ok := s.byHash[maphash.String(s.seed, key)]
-	if !ok {
-		return 0, false
+	i, ok, _ := s.lookup(maphash.String(s.seed, key), key)
+	return i, ok
+}
+
+// lookup returns the row with key, whose hash is h, and whether byHash
+// holds h (for key or for another key).
+func (s *rowSet) lookup(h uint64, key string) (i int, ok, taken bool) {
+	i, taken = s.byHash[h]
+	if !taken {
+		return 0, false, false
 	}
-	if string(s.arena.bytes(s.rows[i].ref)[:s.rows[i].keyLen]) == key {
-		return i, true
+	if r := s.rows.at(i); string(s.arena.bytes(r.ref)[:r.keyLen]) == key {
+		return i, true, true
 	}
 	i, ok = s.clash[key]
-	return i, ok
+	return i, ok, true
 }
 
 // store encodes key and vals, a full row, into the arena as row i, which
@@ -141,7 +150,7 @@ func (s *rowSet) store(i int, key string, vals []any) error {
 	if len(s.buf) > math.MaxUint32 {
 		return fmt.Errorf("a row of %d bytes is too large", len(s.buf))
 	}
-	r := &s.rows[i]
+	r := s.rows.at(i)
 	if r.ref.n > 0 {
 		s.arena.free(r.ref)
 	}
@@ -169,7 +178,7 @@ func (s *rowSet) apply(op *Op, at time.Time) error {
 		return s.put(op.Row, ns)
 	case OpUpdate:
 		i, ok := s.find(s.table.KeyOf(op.Row))
-		if !ok || s.rows[i].deleted || op.Set == nil {
+		if !ok || s.rows.at(i).deleted || op.Set == nil {
 			// A missing or deleted row becomes the given columns: the
 			// values of a deleted row are history, not the current row.
 			return s.put(op.Row, ns)
@@ -189,7 +198,7 @@ func (s *rowSet) apply(op *Op, at time.Time) error {
 			s.markDeleted(i, ns)
 		}
 	case OpTruncate:
-		for i := range s.rows {
+		for i := range s.rows.len() {
 			s.markDeleted(i, ns)
 		}
 	case OpDeleteChildren:
@@ -210,7 +219,7 @@ func (s *rowSet) apply(op *Op, at time.Time) error {
 // markDeleted marks row i deleted at synced, unless it is deleted
 // already.
 func (s *rowSet) markDeleted(i int, synced int64) {
-	if r := &s.rows[i]; !r.deleted {
+	if r := s.rows.at(i); !r.deleted {
 		r.synced, r.deleted = synced, true
 	}
 }
@@ -218,24 +227,24 @@ func (s *rowSet) markDeleted(i int, synced int64) {
 // put stores vals, a full row, as live under its key.
 func (s *rowSet) put(vals []any, synced int64) error {
 	key := s.table.KeyOf(vals)
-	i, ok := s.find(key)
+	h := maphash.String(s.seed, key)
+	i, ok, taken := s.lookup(h, key)
 	if !ok {
-		i = len(s.rows)
-		s.rows = append(s.rows, storedRow{})
+		i = s.rows.push()
 	}
 	if err := s.store(i, key, vals); err != nil {
 		if !ok {
-			s.rows = s.rows[:i]
+			s.rows.pop()
 		}
 		return err
 	}
-	s.rows[i].synced, s.rows[i].deleted = synced, false
+	r := s.rows.at(i)
+	r.synced, r.deleted = synced, false
 	if ok {
 		s.compact()
 		return nil
 	}
-	h := maphash.String(s.seed, key)
-	if _, taken := s.byHash[h]; taken {
+	if taken {
 		if s.clash == nil {
 			s.clash = make(map[string]int)
 		}
@@ -260,8 +269,9 @@ func (s *rowSet) compact() {
 		return
 	}
 	var next arena
-	for i := range s.rows {
-		s.rows[i].ref = next.put(s.arena.bytes(s.rows[i].ref))
+	for i := range s.rows.len() {
+		r := s.rows.at(i)
+		r.ref = next.put(s.arena.bytes(r.ref))
 	}
 	s.arena = next
 }
@@ -273,7 +283,7 @@ func (s *rowSet) index(k int) (map[string]map[string]struct{}, error) {
 		return idx, nil
 	}
 	idx := make(map[string]map[string]struct{})
-	for i := range s.rows {
+	for i := range s.rows.len() {
 		vals, err := s.decode(s.values(i))
 		if err != nil {
 			return nil, err
@@ -294,9 +304,9 @@ func (s *rowSet) index(k int) (map[string]map[string]struct{}, error) {
 // sorted returns copies of every row, with the system columns, sorted by
 // key.
 func (s *rowSet) sorted() []schema.Row {
-	order := make([]int, len(s.rows))
-	keys := make([]string, len(s.rows))
-	for i := range s.rows {
+	order := make([]int, s.rows.len())
+	keys := make([]string, s.rows.len())
+	for i := range s.rows.len() {
 		order[i], keys[i] = i, s.key(i)
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
@@ -311,8 +321,8 @@ func (s *rowSet) sorted() []schema.Row {
 // columns, by key.
 func (s *rowSet) live() map[string]schema.Row {
 	out := make(map[string]schema.Row)
-	for i := range s.rows {
-		if !s.rows[i].deleted {
+	for i := range s.rows.len() {
+		if !s.rows.at(i).deleted {
 			out[s.key(i)] = s.copyRow(i, false)
 		}
 	}
@@ -330,8 +340,9 @@ func (s *rowSet) copyRow(i int, system bool) schema.Row {
 	}
 	out := s.table.Map(vals, nil)
 	if system {
-		out[SyncedColumn] = time.Unix(0, s.rows[i].synced).UTC()
-		out[DeletedColumn] = s.rows[i].deleted
+		r := s.rows.at(i)
+		out[SyncedColumn] = time.Unix(0, r.synced).UTC()
+		out[DeletedColumn] = r.deleted
 	}
 	return out
 }
@@ -379,4 +390,34 @@ func (a *arena) bytes(sp span) []byte {
 func (a *arena) free(sp span) {
 	a.live -= int(sp.n)
 	a.dead += int(sp.n)
+}
+
+// rowList is the rows of a rowSet by position, in chunks of a fixed
+// size, so that adding a row never copies the others.
+type rowList struct {
+	chunks [][]storedRow
+	n      int
+}
+
+// rowChunk is the number of rows in a chunk of a rowList.
+const rowChunk = 1024
+
+func (l *rowList) len() int { return l.n }
+
+// at returns row i, which must be below len.
+func (l *rowList) at(i int) *storedRow { return &l.chunks[i/rowChunk][i%rowChunk] }
+
+// push adds a zero row and returns its position.
+func (l *rowList) push() int {
+	if l.n%rowChunk == 0 && l.n/rowChunk == len(l.chunks) {
+		l.chunks = append(l.chunks, make([]storedRow, rowChunk))
+	}
+	l.n++
+	return l.n - 1
+}
+
+// pop removes the last row.
+func (l *rowList) pop() {
+	l.n--
+	*l.at(l.n) = storedRow{}
 }

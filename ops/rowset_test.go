@@ -39,8 +39,8 @@ func TestRowSetClash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(s.rows) != 2 || len(s.clash) != 1 {
-		t.Fatalf("%d rows, %d clashing, want 2 and 1", len(s.rows), len(s.clash))
+	if s.rows.len() != 2 || len(s.clash) != 1 {
+		t.Fatalf("%d rows, %d clashing, want 2 and 1", s.rows.len(), len(s.clash))
 	}
 	if err := s.apply(&Op{Kind: OpDelete, Row: []any{"b", nil}}, time.Unix(0, 5)); err != nil {
 		t.Fatal(err)
