@@ -124,7 +124,7 @@ func (c *Codec[T]) Row(v *T) Values {
 			times = append(times, (*(*time.Time)(p)).UTC())
 			val = box(timeWord, unsafe.Pointer(&times[len(times)-1]))
 		default:
-			val, err = f.loadAt(p)
+			val, err = f.load(p)
 		}
 		if err != nil && out.err == nil {
 			out.err = c.compiled.errorAt(&c.compiled.table.Columns[i], val, err)
@@ -159,16 +159,6 @@ func (f *field) boxable() (isString, isTime bool) {
 	return f.direct && f.kind == kindString, f.direct && f.kind == kindTime
 }
 
-// load returns the field's value in base, a pointer to a T, converted to
-// its column's canonical type; on error, the value as it is.
-func (f *field) load(base unsafe.Pointer) (any, error) {
-	p, ok := f.addr(base)
-	if !ok {
-		return nil, nil
-	}
-	return f.loadAt(p)
-}
-
 // addr returns the address of the field's value in base, a pointer to a
 // T; false if the value is NULL, a nil pointer on the way.
 func (f *field) addr(base unsafe.Pointer) (unsafe.Pointer, bool) {
@@ -189,8 +179,9 @@ func (f *field) addr(base unsafe.Pointer) (unsafe.Pointer, bool) {
 	return p, true
 }
 
-// loadAt is load of the value at p, the field's address.
-func (f *field) loadAt(p unsafe.Pointer) (any, error) {
+// load returns the field's value at p, its address (see addr), converted
+// to its column's canonical type; on error, the value as it is.
+func (f *field) load(p unsafe.Pointer) (any, error) {
 	switch f.kind {
 	case kindString:
 		s := *(*string)(p)
