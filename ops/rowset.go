@@ -30,8 +30,8 @@ type rowSet struct {
 	isKey []bool          // by position: whether the column is in the key
 
 	seed   maphash.Seed
-	byHash map[uint64]int // by the hash of a key, its row in rows
-	clash  map[string]int // the rows whose key hashes as an earlier row's
+	byHash map[uint32]uint32 // by a 32-bit hash of a key, its row in rows
+	clash  map[string]int    // the rows whose key hashes as an earlier row's
 	rows   rowList
 	arena  arena
 	buf    []byte // scratch for encoding a row
@@ -53,7 +53,7 @@ type storedRow struct {
 }
 
 func newRowSet(table *schema.Compiled) *rowSet {
-	s := &rowSet{seed: maphash.MakeSeed(), byHash: make(map[uint64]int)}
+	s := &rowSet{seed: maphash.MakeSeed(), byHash: make(map[uint32]uint32)}
 	s.setTable(table)
 	return s
 }
@@ -120,15 +120,20 @@ func (s *rowSet) values(i int) []byte {
 
 // find returns the row with key.
 func (s *rowSet) find(key string) (int, bool) {
-	i, ok, _ := s.lookup(maphash.String(s.seed, key), key)
+	i, ok, _ := s.lookup(s.hash(key), key)
 	return i, ok
 }
 
+// hash returns the hash of key in byHash: 32 bits, which make its slots
+// half the size of 64-bit ones (a table of a million rows has about a
+// hundred keys whose hash an earlier key has, which clash holds).
+func (s *rowSet) hash(key string) uint32 { return uint32(maphash.String(s.seed, key)) }
+
 // lookup returns the row with key, whose hash is h, and whether byHash
 // holds h (for key or for another key).
-func (s *rowSet) lookup(h uint64, key string) (i int, ok, taken bool) {
-	i, taken = s.byHash[h]
-	if !taken {
+func (s *rowSet) lookup(h uint32, key string) (i int, ok, taken bool) {
+	j, taken := s.byHash[h]
+	if i = int(j); !taken {
 		return 0, false, false
 	}
 	if r := s.rows.at(i); string(s.arena.bytes(r.ref)[:r.keyLen]) == key {
@@ -227,9 +232,12 @@ func (s *rowSet) markDeleted(i int, synced int64) {
 // put stores vals, a full row, as live under its key.
 func (s *rowSet) put(vals []any, synced int64) error {
 	key := s.table.KeyOf(vals)
-	h := maphash.String(s.seed, key)
+	h := s.hash(key)
 	i, ok, taken := s.lookup(h, key)
 	if !ok {
+		if s.rows.len() > math.MaxUint32 {
+			return fmt.Errorf("more than %d rows", uint64(math.MaxUint32)+1)
+		}
 		i = s.rows.push()
 	}
 	if err := s.store(i, key, vals); err != nil {
@@ -250,9 +258,9 @@ func (s *rowSet) put(vals []any, synced int64) error {
 		}
 		s.clash[key] = i
 	} else {
-		s.byHash[h] = i
+		s.byHash[h] = uint32(i)
 	}
-	for k, idx := range s.children {
+	for k, idx := range s.children { // nil but for child tables
 		p := s.table.KeyPrefix(vals, k)
 		if idx[p] == nil {
 			idx[p] = make(map[string]struct{})
