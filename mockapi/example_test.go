@@ -172,7 +172,7 @@ func ExampleGitHub_Close() {
 	}
 	// Unordered output:
 	// 4 open [] true
-	// 7 closed [acknowledge proteida] true
+	// 7 closed [accept package] true
 }
 
 // Walk the Stripe-like customers API newest first with starting_after,

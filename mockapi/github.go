@@ -108,7 +108,7 @@ func issuePoolsFor(seed int64) *issuePools {
 
 func buildIssuePools(seed int64) *issuePools {
 	f := fakerFor(seedFor(seed, 0, streamIssuePools, 0))
-	c, l, in := f.Company(), f.Lorem(), f.Internet()
+	c, l, in := f.Company(), lorem{f}, f.Internet()
 	p := &issuePools{
 		titles: draw(nTitles, func() string {
 			t := []rune(c.BS())

@@ -231,3 +231,55 @@ func BenchmarkReadDir(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "lines/s")
 }
+
+// BenchmarkMemoryUpsert writes 100,000 normalized upserts, in pages of
+// 100, into a fresh Memory per iteration (the write path of a sync into
+// memory, without the normalization), and in the same run inserts the
+// same rows into a map of key to values, the least a store keyed in memory
+// does: it reports ns/row of each and their ratio.
+func BenchmarkMemoryUpsert(b *testing.B) {
+	const n = 100000
+	ctx := context.Background()
+	c, err := benchTable.Compile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	page := make([]ops.Op, 0, 100)
+	rows := make([]ops.Op, n)
+	for i := range rows {
+		if rows[i], err = ops.OpUpsert.Normalize(c, benchRow(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var memNs, mapNs float64
+	b.Run("map", func(b *testing.B) {
+		for b.Loop() {
+			m := make(map[string][]any)
+			for i := range rows {
+				m[c.KeyOf(rows[i].Row)] = rows[i].Row
+			}
+		}
+		mapNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N) / n
+		b.ReportMetric(mapNs, "ns/row")
+	})
+	b.Run("memory", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m := ops.NewMemory()
+			if err := m.Prepare(ctx, []schema.Table{benchTable}); err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < n; i += cap(page) {
+				page = append(page[:0], rows[i:i+cap(page)]...)
+				if err := m.Write(ctx, page); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		memNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N) / n
+		b.ReportMetric(memNs, "ns/row")
+		if mapNs > 0 {
+			b.ReportMetric(memNs/mapNs, "x-map")
+		}
+	})
+}

@@ -117,8 +117,8 @@ func appendValue(b []byte, t schema.Type, v any) ([]byte, error) {
 	case float64:
 		return appendFloat(b, x)
 	case time.Time:
-		if y := x.UTC().Year(); y < 0 || y > 9999 {
-			return nil, fmt.Errorf("time %v: year outside [0, 9999] cannot be written", x)
+		if err := checkYear(x); err != nil {
+			return nil, err
 		}
 		layout := time.RFC3339Nano
 		switch t {

@@ -17,9 +17,9 @@ import (
 // [StateLoader] and a [StateMerger]), so that a test can run a
 // connector twice against it.
 //
-// Memory stores each row encoded (as the row of a [Dir]'s log line), one
-// allocation without pointers, so that a large table costs the garbage
-// collector little; Rows and Live decode copies, by column name. Rows are keyed by
+// Memory stores the rows encoded in a compact binary form, in large
+// chunks without pointers, so that a large table costs the garbage
+// collector little; Rows and Live decode copies. Rows are keyed by
 // [schema.Compiled.KeyOf]. The semantics of the operations, which a [Dir]
 // replayed by [ReadDir] shares exactly:
 //
@@ -102,11 +102,28 @@ func (m *Memory) Write(ctx context.Context, ops []Op) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	at := m.now()
+	// The table of a run of operations is looked up once, and its
+	// counts stored when the run ends.
+	var (
+		rs    *rowSet
+		table string
+		sum   Summary
+	)
+	defer func() {
+		if rs != nil {
+			m.summary[table] = sum
+		}
+	}()
 	for i := range ops {
 		op := &ops[i]
-		rs := m.rows[op.Table]
-		if rs == nil {
-			return fmt.Errorf("ops: %v in table %q: %w", op.Kind, op.Table, schema.ErrUnknownTable)
+		if rs == nil || op.Table != table {
+			if rs != nil {
+				m.summary[table] = sum
+			}
+			if rs = m.rows[op.Table]; rs == nil {
+				return fmt.Errorf("ops: %v in table %q: %w", op.Kind, op.Table, schema.ErrUnknownTable)
+			}
+			table, sum = op.Table, m.summary[op.Table]
 		}
 		if err := rs.check(op); err != nil {
 			return err
@@ -114,9 +131,7 @@ func (m *Memory) Write(ctx context.Context, ops []Op) error {
 		if err := rs.apply(op, at); err != nil {
 			return fmt.Errorf("ops: %v in table %q: %w", op.Kind, op.Table, err)
 		}
-		s := m.summary[op.Table]
-		s.Count(op.Kind)
-		m.summary[op.Table] = s
+		sum.Count(op.Kind)
 	}
 	return nil
 }

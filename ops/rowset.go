@@ -1,30 +1,41 @@
 package ops
 
 import (
-	"bytes"
 	"fmt"
+	"hash/maphash"
 	"maps"
+	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/connectkit/connector/schema"
 )
 
 // rowSet is the current content of one table, as a destination holds it:
-// rows by schema.Compiled.KeyOf, each stored as the JSON object of its
-// values (the row of a Dir's log line, every column present) with its
-// SyncedColumn and DeletedColumn. It implements the semantics of the
-// operations once, for Memory and for the replay of a Dir, so that the
-// two agree. A row is one allocation without pointers inside, so that a
-// table of millions of rows costs the garbage collector little; the
-// values are decoded again only to read or merge a row. A rowSet is not
-// safe for concurrent use.
+// rows by schema.Compiled.KeyOf, each stored in a compact binary form of
+// its values (see appendStored) with its SyncedColumn and DeletedColumn.
+// It implements the semantics of the operations once, for Memory and for
+// the replay of a Dir, so that the two agree.
+//
+// The keys and values live in an arena of large byte chunks, and the rows
+// are found through a map from a hash of the key, so that nothing a
+// rowSet keeps per row holds a pointer: a table of millions of rows costs
+// the garbage collector a few chunks, and an insert neither allocates nor
+// hashes a string into a map of strings. The values are decoded again only
+// to read or merge a row. A rowSet is not safe for concurrent use.
 type rowSet struct {
 	table *schema.Compiled
 	cols  []schema.Column // the declared columns, by position
 	isKey []bool          // by position: whether the column is in the key
-	rows  map[string]storedRow
-	buf   []byte // scratch for encoding a row
+
+	seed   maphash.Seed
+	byHash map[uint32]uint32 // by a 32-bit hash of a key, its row in rows
+	clash  map[string]int    // the rows whose key hashes as an earlier row's
+	rows   rowList
+	arena  arena
+	buf    []byte // scratch for encoding a row
+	jbuf   []byte // scratch for compacting a JSON value
 
 	// children indexes the keys of the rows by the text of their first k
 	// key columns (schema.Compiled.KeyPrefix), for each k a delete of
@@ -35,13 +46,14 @@ type rowSet struct {
 
 // storedRow is a row of a rowSet.
 type storedRow struct {
-	data    []byte // the JSON object of every column (see appendRow)
+	ref     span   // the key, then the values of every column (see appendStored)
+	keyLen  uint32 // the length of the key at the start of ref
 	synced  int64  // SyncedColumn, in Unix nanoseconds
 	deleted bool   // DeletedColumn
 }
 
 func newRowSet(table *schema.Compiled) *rowSet {
-	s := &rowSet{rows: make(map[string]storedRow)}
+	s := &rowSet{seed: maphash.MakeSeed(), byHash: make(map[uint32]uint32)}
 	s.setTable(table)
 	return s
 }
@@ -62,14 +74,13 @@ func (s *rowSet) setTable(table *schema.Compiled) {
 func (s *rowSet) declare(table *schema.Compiled) error {
 	old := s.table
 	s.setTable(table)
-	if len(s.rows) == 0 || slices.Equal(old.Table().Columns, s.cols) {
+	if s.rows.len() == 0 || slices.Equal(old.Table().Columns, s.cols) {
 		return nil
 	}
-	// A stored row is decoded by name, so it reads under the new
-	// declaration as it is; encode it again so that every column is
-	// present in declaration order.
-	for k, r := range s.rows {
-		vals, err := s.decodeWith(old, r.data)
+	// A stored row is decoded by position under the old declaration;
+	// encode it again under the new one, the added columns NULL.
+	for i := range s.rows.len() {
+		vals, err := s.decodeWith(old, s.values(i))
 		if err != nil {
 			return err
 		}
@@ -79,10 +90,9 @@ func (s *rowSet) declare(table *schema.Compiled) error {
 		if err != nil {
 			return err
 		}
-		if r.data, err = s.encode(op.Row); err != nil {
+		if err := s.store(i, s.key(i), op.Row); err != nil {
 			return err
 		}
-		s.rows[k] = r
 	}
 	return nil
 }
@@ -96,25 +106,72 @@ func (s *rowSet) check(op *Op) error {
 	return fmt.Errorf("ops: %v in table %q: %d values for %d columns", op.Kind, op.Table, len(op.Row), len(s.cols))
 }
 
-// encode returns the stored form of vals, a full row.
-func (s *rowSet) encode(vals []any) ([]byte, error) {
-	var err error
-	s.buf, err = appendRow(s.buf[:0], s.cols, s.isKey, &Op{Kind: OpUpsert, Row: vals})
-	if err != nil {
-		return nil, err
+// key returns the key of row i.
+func (s *rowSet) key(i int) string {
+	r := s.rows.at(i)
+	return string(s.arena.bytes(r.ref)[:r.keyLen])
+}
+
+// values returns the stored values of row i.
+func (s *rowSet) values(i int) []byte {
+	r := s.rows.at(i)
+	return s.arena.bytes(r.ref)[r.keyLen:]
+}
+
+// find returns the row with key.
+func (s *rowSet) find(key string) (int, bool) {
+	i, ok, _ := s.lookup(s.hash(key), key)
+	return i, ok
+}
+
+// hash returns the hash of key in byHash: 32 bits, which make its slots
+// half the size of 64-bit ones (a table of a million rows has about a
+// hundred keys whose hash an earlier key has, which clash holds).
+func (s *rowSet) hash(key string) uint32 { return uint32(maphash.String(s.seed, key)) }
+
+// lookup returns the row with key, whose hash is h, and whether byHash
+// holds h (for key or for another key).
+func (s *rowSet) lookup(h uint32, key string) (i int, ok, taken bool) {
+	j, taken := s.byHash[h]
+	if i = int(j); !taken {
+		return 0, false, false
 	}
-	return bytes.Clone(s.buf), nil
+	if r := s.rows.at(i); string(s.arena.bytes(r.ref)[:r.keyLen]) == key {
+		return i, true, true
+	}
+	i, ok = s.clash[key]
+	return i, ok, true
+}
+
+// store encodes key and vals, a full row, into the arena as row i, which
+// keeps its other fields.
+func (s *rowSet) store(i int, key string, vals []any) error {
+	var err error
+	s.buf = append(s.buf[:0], key...)
+	s.buf, s.jbuf, err = appendStored(s.buf, s.jbuf, s.cols, vals)
+	if err != nil {
+		return err
+	}
+	if len(s.buf) > math.MaxUint32 {
+		return fmt.Errorf("a row of %d bytes is too large", len(s.buf))
+	}
+	r := s.rows.at(i)
+	if r.ref.n > 0 {
+		s.arena.free(r.ref)
+	}
+	r.ref, r.keyLen = s.arena.put(s.buf), uint32(len(key))
+	return nil
 }
 
 // decode returns the values of a stored row.
 func (s *rowSet) decode(data []byte) ([]any, error) { return s.decodeWith(s.table, data) }
 
 func (s *rowSet) decodeWith(t *schema.Compiled, data []byte) ([]any, error) {
-	op, err := decodeRow(t, OpUpsert, data)
+	vals, err := decodeStored(data, len(t.Table().Columns))
 	if err != nil {
 		return nil, fmt.Errorf("ops: a stored row of table %q does not decode: %w", t.Name(), err)
 	}
-	return op.Row, nil
+	return vals, nil
 }
 
 // apply applies op, checked by check, at time at. It fails only for a
@@ -125,35 +182,29 @@ func (s *rowSet) apply(op *Op, at time.Time) error {
 	case OpUpsert:
 		return s.put(op.Row, ns)
 	case OpUpdate:
-		key := s.table.KeyOf(op.Row)
-		old, ok := s.rows[key]
-		if !ok || old.deleted || op.Set == nil {
+		i, ok := s.find(s.table.KeyOf(op.Row))
+		if !ok || s.rows.at(i).deleted || op.Set == nil {
 			// A missing or deleted row becomes the given columns: the
 			// values of a deleted row are history, not the current row.
 			return s.put(op.Row, ns)
 		}
-		vals, err := s.decode(old.data)
+		vals, err := s.decode(s.values(i))
 		if err != nil {
 			return err
 		}
-		for i := range s.cols {
-			if op.Set.Has(i) {
-				vals[i] = op.Row[i]
+		for c := range s.cols {
+			if op.Set.Has(c) {
+				vals[c] = op.Row[c]
 			}
 		}
 		return s.put(vals, ns)
 	case OpDelete:
-		key := s.table.KeyOf(op.Row)
-		if r, ok := s.rows[key]; ok && !r.deleted {
-			r.synced, r.deleted = ns, true
-			s.rows[key] = r
+		if i, ok := s.find(s.table.KeyOf(op.Row)); ok {
+			s.markDeleted(i, ns)
 		}
 	case OpTruncate:
-		for k, r := range s.rows {
-			if !r.deleted {
-				r.synced, r.deleted = ns, true
-				s.rows[k] = r
-			}
+		for i := range s.rows.len() {
+			s.markDeleted(i, ns)
 		}
 	case OpDeleteChildren:
 		k := op.Set.Len()
@@ -162,33 +213,75 @@ func (s *rowSet) apply(op *Op, at time.Time) error {
 			return err
 		}
 		for key := range idx[s.table.KeyPrefix(op.Row, k)] {
-			if r := s.rows[key]; !r.deleted {
-				r.synced, r.deleted = ns, true
-				s.rows[key] = r
+			if i, ok := s.find(key); ok {
+				s.markDeleted(i, ns)
 			}
 		}
 	}
 	return nil
 }
 
+// markDeleted marks row i deleted at synced, unless it is deleted
+// already.
+func (s *rowSet) markDeleted(i int, synced int64) {
+	if r := s.rows.at(i); !r.deleted {
+		r.synced, r.deleted = synced, true
+	}
+}
+
 // put stores vals, a full row, as live under its key.
 func (s *rowSet) put(vals []any, synced int64) error {
-	data, err := s.encode(vals)
-	if err != nil {
+	key := s.table.KeyOf(vals)
+	h := s.hash(key)
+	i, ok, taken := s.lookup(h, key)
+	if !ok {
+		if s.rows.len() > math.MaxUint32 {
+			return fmt.Errorf("more than %d rows", uint64(math.MaxUint32)+1)
+		}
+		i = s.rows.push()
+	}
+	if err := s.store(i, key, vals); err != nil {
+		if !ok {
+			s.rows.pop()
+		}
 		return err
 	}
-	key := s.table.KeyOf(vals)
-	if _, ok := s.rows[key]; !ok {
-		for k, idx := range s.children {
-			p := s.table.KeyPrefix(vals, k)
-			if idx[p] == nil {
-				idx[p] = make(map[string]struct{})
-			}
-			idx[p][key] = struct{}{}
-		}
+	r := s.rows.at(i)
+	r.synced, r.deleted = synced, false
+	if ok {
+		s.compact()
+		return nil
 	}
-	s.rows[key] = storedRow{data: data, synced: synced}
+	if taken {
+		if s.clash == nil {
+			s.clash = make(map[string]int)
+		}
+		s.clash[key] = i
+	} else {
+		s.byHash[h] = uint32(i)
+	}
+	for k, idx := range s.children { // nil but for child tables
+		p := s.table.KeyPrefix(vals, k)
+		if idx[p] == nil {
+			idx[p] = make(map[string]struct{})
+		}
+		idx[p][key] = struct{}{}
+	}
 	return nil
+}
+
+// compact copies the rows into a new arena once most of the old one holds
+// replaced rows.
+func (s *rowSet) compact() {
+	if s.arena.dead < 1<<20 || s.arena.dead < s.arena.live {
+		return
+	}
+	var next arena
+	for i := range s.rows.len() {
+		r := s.rows.at(i)
+		r.ref = next.put(s.arena.bytes(r.ref))
+	}
+	s.arena = next
 }
 
 // index returns the index of the rows by their first k key columns,
@@ -198,8 +291,8 @@ func (s *rowSet) index(k int) (map[string]map[string]struct{}, error) {
 		return idx, nil
 	}
 	idx := make(map[string]map[string]struct{})
-	for key, r := range s.rows {
-		vals, err := s.decode(r.data)
+	for i := range s.rows.len() {
+		vals, err := s.decode(s.values(i))
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +300,7 @@ func (s *rowSet) index(k int) (map[string]map[string]struct{}, error) {
 		if idx[p] == nil {
 			idx[p] = make(map[string]struct{})
 		}
-		idx[p][key] = struct{}{}
+		idx[p][s.key(i)] = struct{}{}
 	}
 	if s.children == nil {
 		s.children = make(map[int]map[string]map[string]struct{})
@@ -219,10 +312,15 @@ func (s *rowSet) index(k int) (map[string]map[string]struct{}, error) {
 // sorted returns copies of every row, with the system columns, sorted by
 // key.
 func (s *rowSet) sorted() []schema.Row {
-	keys := slices.Sorted(maps.Keys(s.rows))
-	out := make([]schema.Row, len(keys))
-	for i, k := range keys {
-		out[i] = s.copyRow(s.rows[k], true)
+	order := make([]int, s.rows.len())
+	keys := make([]string, s.rows.len())
+	for i := range s.rows.len() {
+		order[i], keys[i] = i, s.key(i)
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	out := make([]schema.Row, len(order))
+	for j, i := range order {
+		out[j] = s.copyRow(i, true)
 	}
 	return out
 }
@@ -231,27 +329,103 @@ func (s *rowSet) sorted() []schema.Row {
 // columns, by key.
 func (s *rowSet) live() map[string]schema.Row {
 	out := make(map[string]schema.Row)
-	for k, r := range s.rows {
-		if !r.deleted {
-			out[k] = s.copyRow(r, false)
+	for i := range s.rows.len() {
+		if !s.rows.at(i).deleted {
+			out[s.key(i)] = s.copyRow(i, false)
 		}
 	}
 	return out
 }
 
-// copyRow returns r decoded as a Row holding every declared column, NULL
-// (nil) for a column without a value, with the system columns or not. A
-// row that no longer decodes, which no operation stores, is a row of its
-// key alone.
-func (s *rowSet) copyRow(r storedRow, system bool) schema.Row {
-	vals, err := s.decode(r.data)
+// copyRow returns row i decoded as a Row holding every declared column,
+// NULL (nil) for a column without a value, with the system columns or
+// not. A row that no longer decodes, which no operation stores, is a row
+// of NULLs.
+func (s *rowSet) copyRow(i int, system bool) schema.Row {
+	vals, err := s.decode(s.values(i))
 	if err != nil {
 		vals = make([]any, len(s.cols))
 	}
 	out := s.table.Map(vals, nil)
 	if system {
+		r := s.rows.at(i)
 		out[SyncedColumn] = time.Unix(0, r.synced).UTC()
 		out[DeletedColumn] = r.deleted
 	}
 	return out
+}
+
+// arena holds byte strings in large chunks, which hold no pointers.
+type arena struct {
+	chunks     [][]byte
+	live, dead int // bytes of the spans put and not freed, and freed
+}
+
+// span is where an arena holds a byte string.
+type span struct{ chunk, off, n uint32 }
+
+// Chunk sizes: the first chunk of an arena, and the largest (a longer
+// byte string gets a chunk of its own).
+const (
+	minChunk = 4 << 10
+	maxChunk = 1 << 20
+)
+
+// put copies b, at most math.MaxUint32 bytes, into the arena.
+func (a *arena) put(b []byte) span {
+	n := len(a.chunks)
+	if n == 0 || cap(a.chunks[n-1])-len(a.chunks[n-1]) < len(b) {
+		size := minChunk
+		if n > 0 {
+			size = min(2*cap(a.chunks[n-1]), maxChunk)
+		}
+		a.chunks = append(a.chunks, make([]byte, 0, max(size, len(b))))
+		n++
+	}
+	c := a.chunks[n-1]
+	sp := span{chunk: uint32(n - 1), off: uint32(len(c)), n: uint32(len(b))}
+	a.chunks[n-1] = append(c, b...)
+	a.live += len(b)
+	return sp
+}
+
+// bytes returns the byte string at sp, in place.
+func (a *arena) bytes(sp span) []byte {
+	return a.chunks[sp.chunk][sp.off : sp.off+sp.n : sp.off+sp.n]
+}
+
+// free records that the byte string at sp is no longer used.
+func (a *arena) free(sp span) {
+	a.live -= int(sp.n)
+	a.dead += int(sp.n)
+}
+
+// rowList is the rows of a rowSet by position, in chunks of a fixed
+// size, so that adding a row never copies the others.
+type rowList struct {
+	chunks [][]storedRow
+	n      int
+}
+
+// rowChunk is the number of rows in a chunk of a rowList.
+const rowChunk = 1024
+
+func (l *rowList) len() int { return l.n }
+
+// at returns row i, which must be below len.
+func (l *rowList) at(i int) *storedRow { return &l.chunks[i/rowChunk][i%rowChunk] }
+
+// push adds a zero row and returns its position.
+func (l *rowList) push() int {
+	if l.n%rowChunk == 0 && l.n/rowChunk == len(l.chunks) {
+		l.chunks = append(l.chunks, make([]storedRow, rowChunk))
+	}
+	l.n++
+	return l.n - 1
+}
+
+// pop removes the last row.
+func (l *rowList) pop() {
+	l.n--
+	*l.at(l.n) = storedRow{}
 }

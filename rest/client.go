@@ -369,6 +369,9 @@ type request struct {
 	auth    Auth
 	trusted []string
 	decode  func([]byte) error
+	// pooled reads a 2xx body into a buffer of bodies, which the caller
+	// gives back with releaseBody once it no longer uses Response.Body.
+	pooled bool
 }
 
 // settings are a Client's fields with the defaults applied.
@@ -580,7 +583,11 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, r *request, saf
 	var body []byte
 	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
 	if ok {
-		body, err = readBody(resp.Body, resp.ContentLength, s.maxBody)
+		var buf []byte
+		if r.pooled {
+			buf = pooledBody()
+		}
+		body, err = readBody(buf, resp.Body, resp.ContentLength, s.maxBody)
 		if err != nil {
 			if errors.Is(err, ErrBodyTooLarge) {
 				return nil, outcome{err: err}

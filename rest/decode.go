@@ -23,6 +23,10 @@ func (e *tooManyError) Error() string {
 
 func (e *tooManyError) Unwrap() error { return ErrTooManyItems }
 
+// maxSizeHint bounds the records decodePage makes room for before it
+// has seen them.
+const maxSizeHint = 1000
+
 // ErrNoRecords reports a body without the declared records field.
 var ErrNoRecords = errors.New("records not found in the body")
 
@@ -67,12 +71,18 @@ func splitPath(p string) []string {
 // each into T with json.UnmarshalDecode straight from the token stream,
 // counts them against maxItems, and keeps the raw values of the fields
 // the layout names (has_more, next, total, ...). Everything else is
-// skipped without being decoded.
-func decodePage[T any](body []byte, l *layout, fieldPaths []string, maxItems int) ([]T, meta, error) {
+// skipped without being decoded. sizeHint is the number of records
+// expected (the page size asked for; 0 if unknown), which sizes the
+// slices up front.
+func decodePage[T any](body []byte, l *layout, fieldPaths []string, maxItems, sizeHint int) ([]T, meta, error) {
 	m := meta{values: make([][]byte, len(fieldPaths))}
 	// A *bytes.Buffer lets the decoder read body in place, without a copy.
 	dec := jsontext.NewDecoder(bytes.NewBuffer(body), decodeOptions)
 	var items []T
+	if n := min(sizeHint, maxItems, maxSizeHint); n > 0 {
+		items = make([]T, 0, n)
+		m.bounds = make([]int64, 0, 2*n)
+	}
 	found := false
 	readRecords := func() error {
 		found = true

@@ -116,7 +116,7 @@ func BenchmarkDecodePage(b *testing.B) {
 			return len(users), nil
 		}},
 		{"v2", func() (int, error) {
-			users, _, err := decodePage[benchUser](body, lo, fields, DefaultMaxItems)
+			users, _, err := decodePage[benchUser](body, lo, fields, DefaultMaxItems, 100)
 			return len(users), err
 		}},
 		{"v2struct", func() (int, error) {

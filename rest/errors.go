@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -218,10 +219,10 @@ func transportOutcome(ctx, actx context.Context, timeout time.Duration, err erro
 	return outcome{err: err, retry: true}
 }
 
-// readBody reads r to the end, or fails with ErrBodyTooLarge after limit
-// bytes. It reads at most limit+1 bytes. contentLength, when not negative,
-// sizes the buffer.
-func readBody(r io.Reader, contentLength, limit int64) ([]byte, error) {
+// readBody reads r to the end into buf (from its start; nil: a new
+// buffer), or fails with ErrBodyTooLarge after limit bytes. It reads at
+// most limit+1 bytes. contentLength, when not negative, sizes the buffer.
+func readBody(buf []byte, r io.Reader, contentLength, limit int64) ([]byte, error) {
 	if contentLength > limit {
 		return nil, fmt.Errorf("%w: Content-Length %d is over the limit of %d bytes", ErrBodyTooLarge, contentLength, limit)
 	}
@@ -229,7 +230,10 @@ func readBody(r io.Reader, contentLength, limit int64) ([]byte, error) {
 	if contentLength >= 0 {
 		size = contentLength + 1 // +1 so that the final EOF read needs no growth
 	}
-	buf := make([]byte, 0, min(size, limit+1))
+	if size = min(size, limit+1); int64(cap(buf)) < size {
+		buf = make([]byte, 0, size)
+	}
+	buf = buf[:0]
 	lr := io.LimitReader(r, limit+1)
 	for {
 		if len(buf) == cap(buf) {
@@ -248,6 +252,28 @@ func readBody(r io.Reader, contentLength, limit int64) ([]byte, error) {
 		}
 	}
 }
+
+// bodies holds the buffers of the bodies a Source has decoded (*[]byte),
+// for the next pages.
+var bodies sync.Pool
+
+// pooledBody returns a buffer of bodies, or nil.
+func pooledBody() []byte {
+	if p, ok := bodies.Get().(*[]byte); ok {
+		return *p
+	}
+	return nil
+}
+
+// releaseBody puts b, which nothing uses any longer, in bodies.
+func releaseBody(b []byte) {
+	if cap(b) > 0 && cap(b) <= maxPooledBody {
+		bodies.Put(&b)
+	}
+}
+
+// maxPooledBody is the capacity of the largest buffer bodies keeps.
+const maxPooledBody = 4 << 20
 
 // excerpt returns up to n bytes of b around offset (from the start when
 // offset is 0), cut at rune boundaries, as valid UTF-8 with the surrounding

@@ -441,21 +441,28 @@ func (s *Source[T]) Fetch(ctx context.Context, c paginate.Cursor) (paginate.Page
 	if maxItems <= 0 {
 		maxItems = DefaultMaxItems
 	}
+	hint := c.Limit
+	if hint <= 0 {
+		hint = s.e.PageSize
+	}
 	var (
 		items []T
 		m     meta
 	)
 	r := request{url: u, header: s.header, auth: s.auth, trusted: s.trusted, decode: func(body []byte) error {
 		var err error
-		items, m, err = decodePage[T](body, &s.layout, s.fields, maxItems)
+		items, m, err = decodePage[T](body, &s.layout, s.fields, maxItems, hint)
 		return err
-	}}
+	}, pooled: true}
 	resp, err := s.client.do(ctx, &r)
 	if err != nil {
 		return paginate.Page[T]{}, err
 	}
 	pg := paginate.Page[T]{Items: items}
-	if err := s.read(&pg, c, resp, m); err != nil {
+	err = s.read(&pg, c, resp, m)
+	// The records and the fields read hold copies: the body can go.
+	releaseBody(resp.Body)
+	if err != nil {
 		return paginate.Page[T]{}, fmt.Errorf("rest: GET %s: %w", safeURL(s.shown(u)), err)
 	}
 	return pg, nil

@@ -438,7 +438,7 @@ func TestDecodePage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			lo, fields := l(tt.records, tt.fields...)
-			got, m, err := decodePage[rec]([]byte(tt.body), lo, fields, 10)
+			got, m, err := decodePage[rec]([]byte(tt.body), lo, fields, 10, 0)
 			if tt.wantErr != nil {
 				if tt.wantErr == ErrMalformed {
 					if !isSyntaxError(err) {
@@ -551,5 +551,39 @@ func TestKeysetKeyFromLastRecordWithOne(t *testing.T) {
 	got, errs := drain(t, s.Paginator())
 	if len(errs) != 0 || len(got) != 4 {
 		t.Errorf("All() = %v, %v; want 4 objects", got, errs)
+	}
+}
+
+// TestSourceBodyReused fetches pages whose bodies share a buffer: the
+// records of a page keep their values, raw JSON included, after the next
+// pages are read into the same buffer.
+func TestSourceBodyReused(t *testing.T) {
+	type rec struct {
+		ID   string          `json:"id"`
+		Raw  json.RawMessage `json:"raw"`
+		Blob []byte          `json:"blob"`
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		off, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+		if off >= 6 {
+			fmt.Fprint(w, `{"data":[]}`)
+			return
+		}
+		fmt.Fprintf(w, `{"data":[{"id":"a%d","raw":{"n":%d},"blob":"AQI="},{"id":"b%d","raw":[%d],"blob":"AwQ="}]}`, off, off, off, off)
+	}))
+	defer srv.Close()
+	s := mustSource[rec](t, Endpoint{BaseURL: srv.URL, Paging: OffsetPaging{}, PageSize: 2, Records: "data"})
+	got, errs := drain(t, s.Paginator())
+	if len(errs) != 0 {
+		t.Fatalf("All() = %v", errs)
+	}
+	var want []rec
+	for off := 0; off < 6; off += 2 {
+		want = append(want,
+			rec{ID: fmt.Sprintf("a%d", off), Raw: json.RawMessage(fmt.Sprintf(`{"n":%d}`, off)), Blob: []byte{1, 2}},
+			rec{ID: fmt.Sprintf("b%d", off), Raw: json.RawMessage(fmt.Sprintf(`[%d]`, off)), Blob: []byte{3, 4}})
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
 	}
 }

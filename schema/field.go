@@ -15,6 +15,14 @@ package schema
 //     no address is ever kept as a uintptr;
 //   - the loaded values are copied (strings and slices share their
 //     immutable or caller-owned backing arrays, as an assignment would).
+//
+// Row also boxes the strings and times of a row into interfaces that
+// point into one array of each per row, instead of one allocation per
+// value (what the conversion to any does): an interface holding a string
+// or a time.Time is a pointer to a copy that nothing writes again, and
+// so are these, whose arrays Row fills before it makes the interfaces and
+// then drops; box makes such an interface as the runtime does, from the
+// type word of an interface of the same type.
 
 import (
 	"encoding/json"
@@ -73,7 +81,9 @@ type field struct {
 // json.Marshal on each call, as encoding/json encodes them in a struct
 // (a MarshalJSON method of the pointer type is used); so is a scalar
 // field given the JSON type.
-// For the other fields Row allocates the slice and the boxed values only.
+// For the other fields Row allocates the slice, one array for the string
+// values and one for the times, which the values point into, and the
+// boxed values of the other types.
 // A field value that cannot be converted (a NaN float, an uint64 beyond
 // LONG, invalid JSON in a json.RawMessage, an unencodable map) makes the
 // Values carry a [*ValueError] naming it, which the Normalize methods
@@ -88,9 +98,34 @@ func (c *Codec[T]) Row(v *T) Values {
 	}
 	base := unsafe.Pointer(v)
 	out.vals = make([]any, len(c.fields))
+	// Filled in place up to their capacity, never reallocated: the
+	// values point into them.
+	var strs []string
+	var times []time.Time
+	if c.strings > 0 {
+		strs = make([]string, 0, c.strings)
+	}
+	if c.times > 0 {
+		times = make([]time.Time, 0, c.times)
+	}
 	for i := range c.fields {
 		f := &c.fields[i]
-		val, err := f.load(base)
+		p, ok := f.addr(base)
+		var (
+			val any
+			err error
+		)
+		switch {
+		case !ok:
+		case f.direct && f.kind == kindString && utf8.ValidString(*(*string)(p)):
+			strs = append(strs, *(*string)(p))
+			val = box(stringWord, unsafe.Pointer(&strs[len(strs)-1]))
+		case f.direct && f.kind == kindTime:
+			times = append(times, (*(*time.Time)(p)).UTC())
+			val = box(timeWord, unsafe.Pointer(&times[len(times)-1]))
+		default:
+			val, err = f.load(p)
+		}
 		if err != nil && out.err == nil {
 			out.err = c.compiled.errorAt(&c.compiled.table.Columns[i], val, err)
 		}
@@ -99,23 +134,54 @@ func (c *Codec[T]) Row(v *T) Values {
 	return out
 }
 
-// load returns the field's value in base, a pointer to a T, converted to
-// its column's canonical type; on error, the value as it is.
-func (f *field) load(base unsafe.Pointer) (any, error) {
+// eface is the layout of an interface value of type any.
+type eface struct{ typ, data unsafe.Pointer }
+
+// The type words of interfaces holding a string and a time.Time.
+var (
+	stringWord = typeWord("")
+	timeWord   = typeWord(time.Time{})
+)
+
+func typeWord(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
+
+// box returns an interface of the type whose type word is typ holding
+// the value at p, which must be of that type and never written again.
+func box(typ, p unsafe.Pointer) (v any) {
+	e := (*eface)(unsafe.Pointer(&v))
+	e.typ, e.data = typ, p
+	return v
+}
+
+// boxable reports whether Row boxes the field's values into an array of
+// the row (see Row): the direct strings and times.
+func (f *field) boxable() (isString, isTime bool) {
+	return f.direct && f.kind == kindString, f.direct && f.kind == kindTime
+}
+
+// addr returns the address of the field's value in base, a pointer to a
+// T; false if the value is NULL, a nil pointer on the way.
+func (f *field) addr(base unsafe.Pointer) (unsafe.Pointer, bool) {
 	p := base
 	for _, hop := range f.hops {
 		p = *(*unsafe.Pointer)(unsafe.Add(p, hop))
 		if p == nil {
-			return nil, nil // a nil inline struct: its columns are NULL
+			return nil, false // a nil inline struct: its columns are NULL
 		}
 	}
 	p = unsafe.Add(p, f.off)
 	if f.ptr {
 		p = *(*unsafe.Pointer)(p)
 		if p == nil {
-			return nil, nil
+			return nil, false
 		}
 	}
+	return p, true
+}
+
+// load returns the field's value at p, its address (see addr), converted
+// to its column's canonical type; on error, the value as it is.
+func (f *field) load(p unsafe.Pointer) (any, error) {
 	switch f.kind {
 	case kindString:
 		s := *(*string)(p)

@@ -13,8 +13,9 @@ import (
 // Codec turns values of the struct type T into rows of the table derived
 // from T by [Struct]. It is immutable and safe for concurrent use.
 type Codec[T any] struct {
-	compiled *Compiled
-	fields   []field
+	compiled       *Compiled
+	fields         []field
+	strings, times int // the fields Row boxes into an array of each
 }
 
 // Struct derives a table named name, with the given primary key columns,
@@ -87,7 +88,17 @@ func Struct[T any](name string, primaryKey ...string) (*Codec[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Codec[T]{compiled: compiled, fields: d.fields}, nil
+	c := &Codec[T]{compiled: compiled, fields: d.fields}
+	for i := range c.fields {
+		isString, isTime := c.fields[i].boxable()
+		if isString {
+			c.strings++
+		}
+		if isTime {
+			c.times++
+		}
+	}
+	return c, nil
 }
 
 // MustStruct is like [Struct] but panics on error. It is meant for

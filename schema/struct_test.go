@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/big"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -415,5 +416,25 @@ func TestCodecJSONColumnsAsEncodingJSON(t *testing.T) {
 	}
 	if want := `{"custom":2}`; string(got["ptr"].(json.RawMessage)) != want {
 		t.Errorf("Codec.Row()[ptr] = %s, want %s", got["ptr"], want)
+	}
+}
+
+// TestCodecRowBoxed checks the strings and times Row boxes into arrays of
+// the row: they equal values boxed the usual way, keep their values when
+// the struct changes afterwards, and survive a collection.
+func TestCodecRowBoxed(t *testing.T) {
+	c := MustStruct[User]("user", "id")
+	u := seedUser()
+	loc := time.FixedZone("X", 3600)
+	u.CreatedAt = u.CreatedAt.In(loc)
+	v := c.Row(&u)
+	u.Name, u.UpdatedAt, u.CreatedAt = "changed", time.Time{}, time.Time{}
+	runtime.GC()
+	want := []any{"7f3c2a", "Ann Smith", "ann@example.com", "1 Main St, Springfield", "Acme", "Engineer",
+		time.Date(2024, 3, 1, 10, 20, 30, 0, time.UTC), time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)}
+	for i, w := range want {
+		if got := v.At(i); got != w {
+			t.Errorf("At(%d) = %#v, want %#v", i, got, w)
+		}
 	}
 }
