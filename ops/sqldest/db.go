@@ -257,7 +257,10 @@ func (d *DB) checkOpen(ctx context.Context) error {
 // New returns a DB writing to db in dialect d. The caller configures db
 // (for SQLite: the journal mode, synchronous and the busy timeout; see
 // Open) and closes it after Close. The DB holds one connection of db
-// from its first operation until Close.
+// from its first operation until Close. New takes no lock (see the
+// package documentation, Locking and files): other writers may share
+// the database; its first Prepare checks the declared tables against
+// [TablesTable].
 func New(db *sql.DB, d Dialect, opts Options) (*DB, error) {
 	if db == nil || d == nil {
 		return nil, errors.New("sqldest: New: nil *sql.DB or Dialect")

@@ -281,3 +281,18 @@ func TestOldDatabaseCounts(t *testing.T) {
 		t.Fatalf("Open after a row of the adopted table was deleted: error %v, want one wrapping ops.ErrCorrupt", err)
 	}
 }
+
+// TestCountsPrepareMidTransaction checks that a Prepare between two
+// checkpoints keeps the count of the rows written before it.
+func TestCountsPrepareMidTransaction(t *testing.T) {
+	db, path := open(t, sqldest.Options{KeyedLoad: true})
+	prepare(t, db, tables...)
+	apply(t, db, tables, opstest.Upsert("items", item(1, "one", 1)), opstest.Checkpoint(mark("items", 1)))
+	apply(t, db, tables, opstest.Upsert("items", item(2, "two", 2)))
+	prepare(t, db, tables...)
+	apply(t, db, tables, opstest.Upsert("items", item(3, "three", 3)), opstest.Checkpoint(mark("items", 2)))
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	reopen(t, path, sqldest.Options{})
+}
