@@ -115,7 +115,8 @@ var _ StateMerger = (*Dir)(nil)
 
 // ErrLocked is wrapped by the error of [OpenDir] for a directory that
 // another Dir, in this process or another, has open: it is in use by
-// another sync.
+// another sync. Other destinations that lock their storage, such as
+// ops/sqldest's Open, wrap it too.
 var ErrLocked = errors.New("destination in use by another sync")
 
 // errClosed is returned for an operation on a closed Dir.

@@ -10,7 +10,9 @@ import "errors"
 // line a crash cannot leave (see the package documentation; a last line
 // cut short by a crash is repaired, not an error). A checkpointed state
 // that cannot be decoded gives an error wrapping [state.ErrCorrupt]
-// instead.
+// instead. Other destinations wrap it for the same kind of damage: the
+// SQLite destination of ops/sqldest for a table missing or holding
+// another number of rows than its last checkpoint recorded.
 var ErrCorrupt = errors.New("corrupt destination file")
 
 // ErrSchemaChange is wrapped by the error of Prepare for a table declared

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	// The pure Go SQLite driver, registered as "sqlite".
 	_ "modernc.org/sqlite"
 
+	"github.com/connectkit/connector/internal/filelock"
 	"github.com/connectkit/connector/ops"
 	"github.com/connectkit/connector/schema"
 )
@@ -48,6 +50,25 @@ const StateTable = "_connector_state"
 // the one that builds its key. Prepare creates UnkeyedTable, empty, in
 // a database made before it existed.
 const UnkeyedTable = "_connector_unkeyed"
+
+// TablesTable records, per table, the rows it holds as of the last
+// checkpoint (deleted ones included: rows are never removed), which
+// each checkpoint updates in its transaction; Open and Prepare check
+// the tables against it (see the package documentation, What it
+// detects):
+//
+//	CREATE TABLE "_connector_tables" (
+//	  "name" TEXT PRIMARY KEY,     -- the table
+//	  "rows" INTEGER NOT NULL      -- its rows at the last checkpoint
+//	)
+//
+// Prepare creates it in a database made before it existed, and records
+// the rows of the declared tables there, counted once.
+const TablesTable = "_connector_tables"
+
+// LockSuffix is appended to the path of the database file given to
+// [Open] to name the lock file, which an open DB holds locked.
+const LockSuffix = "-lock"
 
 // MaxUnkeyedRows is the number of rows a DB loads into a table without
 // its key before it builds the key (see the package documentation,
@@ -113,8 +134,10 @@ type DB struct {
 	now     func() time.Time
 	logger  *slog.Logger
 	batch   int
-	loader  keyLoader    // nil: tables are created with their key
-	seed    maphash.Seed // of the key hashes of unkeyed tables
+	loader  keyLoader      // nil: tables are created with their key
+	seed    maphash.Seed   // of the key hashes of unkeyed tables
+	lock    *filelock.File // held by a DB from Open until Close
+	rowids  bool           // the dialect's tables have rowids: TablesTable is kept
 
 	// The encoded values of ops.DeletedColumn.
 	falseValue, trueValue any
@@ -131,6 +154,7 @@ type DB struct {
 	tables    map[string]*table
 	folded    map[string]string // table names by foldName
 	summary   map[string]ops.Summary
+	verified  map[string]bool // tables checked against TablesTable by this DB, or created by it
 
 	// testHook, if set, runs before each statement of a write
 	// transaction and fails it by returning an error.
@@ -139,28 +163,58 @@ type DB struct {
 
 var _ ops.StateMerger = (*DB)(nil)
 
-// Open opens the SQLite database file at path, creating it if needed,
-// through the pure Go driver modernc.org/sqlite (no cgo). Every
-// connection runs in WAL mode with synchronous=FULL, so that a commit is
-// on disk when it returns, and waits up to 5 seconds for a lock held by
-// another writer. Close closes the database.
-func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+// Open opens the SQLite database file at path, creating it (mode 0600)
+// if needed, through the pure Go driver modernc.org/sqlite (no cgo); the
+// directory must exist. Every connection runs in WAL mode with
+// synchronous=FULL, so that a commit is on disk when it returns, and
+// waits up to 5 seconds for a lock held by another writer.
+//
+// Open locks the file path+[LockSuffix] until Close (flock on Unix,
+// released by the death of the process too): while a DB has the
+// database open, another Open of it, in this process or another, fails
+// with an error wrapping [ops.ErrLocked]. It then checks every table
+// [TablesTable] records against the rows the last checkpoint left in
+// it: a table missing or holding another number of rows is an error
+// wrapping [ops.ErrCorrupt] (see the package documentation, What it
+// detects). Close closes the database.
+func Open(ctx context.Context, path string, opts Options) (_ *DB, err error) {
 	if path == "" {
 		return nil, errors.New("sqldest: opening a database: empty path")
 	}
+	wrap := func(err error) error { return fmt.Errorf("sqldest: opening %s: %w", path, err) }
+	// SQLite gives the WAL and the shared memory the mode of the
+	// database file.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	f.Close()
+	lockPath := path
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		lockPath = p
+	}
+	lock, err := filelock.Lock(lockPath + LockSuffix)
+	if errors.Is(err, filelock.ErrLocked) {
+		return nil, wrap(fmt.Errorf("%w: %w", ops.ErrLocked, err))
+	}
+	if err != nil {
+		return nil, wrap(err)
+	}
 	db, err := sql.Open("sqlite", sqliteDSN(path))
 	if err != nil {
-		return nil, fmt.Errorf("sqldest: opening %s: %w", path, err)
+		lock.Unlock()
+		return nil, wrap(err)
 	}
 	d, err := New(db, SQLite{}, opts)
 	if err != nil {
 		db.Close()
+		lock.Unlock()
 		return nil, err
 	}
-	d.owned = true
+	d.owned, d.lock = true, lock
 	if err := d.checkOpen(ctx); err != nil {
 		d.Close()
-		return nil, fmt.Errorf("sqldest: opening %s: %w", path, err)
+		return nil, wrap(err)
 	}
 	return d, nil
 }
@@ -197,13 +251,16 @@ func (d *DB) checkOpen(ctx context.Context) error {
 	if !strings.EqualFold(mode, "wal") {
 		d.logger.Warn("sqldest: the SQLite journal is not a WAL", "journal_mode", mode)
 	}
-	return nil
+	return d.verify(context.WithoutCancel(ctx), c, nil)
 }
 
 // New returns a DB writing to db in dialect d. The caller configures db
 // (for SQLite: the journal mode, synchronous and the busy timeout; see
 // Open) and closes it after Close. The DB holds one connection of db
-// from its first operation until Close.
+// from its first operation until Close. New takes no lock (see the
+// package documentation, Locking and files): other writers may share
+// the database; its first Prepare checks the declared tables against
+// [TablesTable].
 func New(db *sql.DB, d Dialect, opts Options) (*DB, error) {
 	if db == nil || d == nil {
 		return nil, errors.New("sqldest: New: nil *sql.DB or Dialect")
@@ -223,6 +280,7 @@ func New(db *sql.DB, d Dialect, opts Options) (*DB, error) {
 		trueValue:  trueValue,
 		tables:     make(map[string]*table),
 		folded:     make(map[string]string),
+		verified:   make(map[string]bool),
 		summary:    map[string]ops.Summary{"": {}},
 	}
 	if out.now == nil {
@@ -234,8 +292,11 @@ func New(db *sql.DB, d Dialect, opts Options) (*DB, error) {
 	if out.batch <= 0 {
 		out.batch = DefaultBatchSize
 	}
-	if kl, ok := d.(keyLoader); ok && !opts.KeyedLoad {
-		out.loader = kl
+	if kl, ok := d.(keyLoader); ok {
+		out.rowids = true
+		if !opts.KeyedLoad {
+			out.loader = kl
+		}
 	}
 	out.seed = maphash.MakeSeed()
 	return out, nil
@@ -265,6 +326,7 @@ func (d *DB) Close() error {
 				d.logger.Info("sqldest: rolled back the operations since the last checkpoint", "operations", d.txOps)
 			}
 			d.inTx = false
+			d.untouch()
 		}
 		if d.conn != nil {
 			if kerr := d.keyAll(context.Background()); kerr != nil && err == nil {
@@ -284,6 +346,9 @@ func (d *DB) Close() error {
 		if cerr := d.db.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("sqldest: closing: %w", cerr)
 		}
+	}
+	if lerr := d.lock.Unlock(); lerr != nil && err == nil {
+		err = fmt.Errorf("sqldest: closing: %w", lerr)
 	}
 	return err
 }
@@ -321,6 +386,15 @@ func (d *DB) discard() {
 		d.conn = nil
 	}
 	d.inTx = false
+	d.untouch()
+}
+
+// untouch forgets which tables the transaction, committed or rolled
+// back, wrote.
+func (d *DB) untouch() {
+	for _, t := range d.tables {
+		t.touched = false
+	}
 }
 
 // closeStmts closes the prepared statements, which belong to the writer
@@ -390,6 +464,7 @@ func (d *DB) commit(ctx context.Context) error {
 		return err
 	}
 	d.inTx, d.txOps = false, 0
+	d.untouch()
 	return nil
 }
 

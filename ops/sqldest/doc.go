@@ -16,10 +16,12 @@
 // The first [DB.Write] after a checkpoint begins a write transaction
 // (BEGIN IMMEDIATE in SQLite, which takes the write lock at once). Every
 // operation until the next checkpoint runs in it, from any goroutine: the
-// DB serializes them. [DB.Checkpoint] writes the buffered rows, then the
-// state document into the one row of the table _connector_state, in the
-// same transaction, and commits. So the stored state and the rows it
-// covers become durable at the same instant:
+// DB serializes them. [DB.Checkpoint] writes the buffered rows, adds the
+// rows the transaction added to each table to their counts in
+// _connector_tables (see What it detects), writes the state document
+// into the one row of the table _connector_state, in the same
+// transaction, and commits. So the stored state, the rows it covers and
+// their counts become durable at the same instant:
 //
 //   - a crash before the commit loses the rows since the last checkpoint
 //     and the state that would have covered them: the database is exactly
@@ -71,6 +73,54 @@
 // runner's closing checkpoint commits. No case commits state ahead of its
 // rows.
 //
+// # What it detects
+//
+// Since each checkpoint records, per table, the rows the table holds
+// (deleted ones included: a DB never removes a row), a DB knows what
+// the database holds. [Open] checks every table recorded in
+// [TablesTable] against its count, with one COUNT(*) per table per
+// Open (BenchmarkScale: Open, LoadState and Prepare of 1,000,000 rows
+// took 9 to 19 ms, 1 to 4 ms before, the file in the page cache); [DB.Prepare]
+// checks the declared tables that were not checked yet (those of a DB
+// from [New]). A recorded table that is missing (dropped), emptied,
+// holding fewer rows (deleted by another program) or more rows (written
+// by another program) is an error wrapping [ops.ErrCorrupt], the
+// sentinel of [ops.Dir], that names the table and both counts; nothing
+// is recreated or changed, so that 20,000 checkpointed rows never
+// vanish behind a table recreated empty. To start over, remove the
+// database file (its -wal and -shm with it). A stored state that cannot be
+// decoded is an error wrapping [state.ErrCorrupt] (see Durability
+// protocol). A whole database file removed is not detected: Open makes
+// a new one, without a state, and the run starts over.
+//
+// The counts cost no COUNT(*) per checkpoint: SQLite gives each new row
+// of a rowid table the largest rowid plus one, and rows are never
+// removed, so the rows a transaction adds to a table are the growth of
+// its largest rowid, read with one index lookup before the
+// transaction's first write to the table and one at the checkpoint,
+// whatever wrote them (the inserts of a load, upserts, the upsert of an
+// update of a missing row) and whichever DB on the file did, under the
+// write lock. A database made before TablesTable existed is adopted:
+// Prepare creates it and counts the declared tables once.
+//
+// # Locking and files
+//
+// [Open] holds an exclusive lock on the file at the database's path
+// followed by [LockSuffix] ("warehouse.db-lock"; flock on Unix, a file
+// opened without sharing on Windows, as [ops.Dir] locks its directory)
+// from Open to Close: a second Open of the database, in this process or
+// another, fails with an error wrapping [ops.ErrLocked] ("destination
+// in use by another sync") instead of interleaving two syncs. The lock
+// is advisory (it binds the programs that take it) and a killed process
+// releases it. [New] takes no lock: a caller's *sql.DB may share the
+// file with other writers, which SQLite's own locking serializes (see
+// Initial loads).
+//
+// Open creates the database file with mode 0600, and SQLite gives its
+// WAL and shared memory (-wal, -shm) the mode of the database file; the
+// lock file is 0600 too. A file that exists keeps its mode. Open does
+// not create the directory, which must exist.
+//
 // # Tables
 //
 // Prepare creates each table with its columns and the system columns
@@ -95,10 +145,19 @@
 //	  "key" TEXT NOT NULL          -- its key columns, a JSON array
 //	)
 //
+// and [TablesTable], the rows of each table at the last checkpoint:
+//
+//	CREATE TABLE "_connector_tables" (
+//	  "name" TEXT PRIMARY KEY,     -- the table
+//	  "rows" INTEGER NOT NULL      -- its rows, deleted ones included
+//	)
+//
 // A database made before UnkeyedTable existed gets it, empty, at the
-// next Prepare; its tables keep their PRIMARY KEY. The names
-// _connector_unkeyed and those starting with _connector_key_ cannot be
-// declared.
+// next Prepare; its tables keep their PRIMARY KEY. One made before
+// TablesTable existed gets it at the next Prepare, with the rows of the
+// declared tables, counted once. The names
+// _connector_unkeyed, _connector_tables and those starting with
+// _connector_key_ cannot be declared.
 //
 // Names are quoted, so any table or column name works, reserved words,
 // spaces and quotes included. SQLite ignores the ASCII case of names, so
@@ -159,7 +218,9 @@
 // Rows stay unique throughout: a DB loads only tables it created, and
 // every row of them went through its hashes; a DB loading a table checks
 // at each transaction's start, under the write lock, that no other DB on
-// the file built the key meanwhile (then it upserts). Maintaining the
+// the file built the key meanwhile (then it upserts): DBs from [New]
+// over *sql.DBs of their own may share a file, which Open's lock
+// forbids. Maintaining the
 // index of random keys row by row dirties a random index page per row,
 // which every commit writes to the WAL and again to the database; built
 // once, the index is sorted and written once (see Performance).

@@ -39,10 +39,11 @@ func Crash(d *DB) error {
 	d.closed = true
 	d.dropPending()
 	d.discard()
+	var err error
 	if d.owned {
-		return d.db.Close()
+		err = d.db.Close()
 	}
-	return nil
+	return errors.Join(err, d.lock.Unlock()) // as the death of the process does
 }
 
 // SetMaxUnkeyed sets the limit of MaxUnkeyedRows until the test ends.

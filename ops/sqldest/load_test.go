@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -192,13 +193,28 @@ func TestLoadCrash(t *testing.T) {
 
 // TestLoadOtherWriter checks that a DB loading a table without its key
 // notices when another DB on the file built the key (at its Prepare),
-// and upserts from then on.
+// and upserts from then on. Open locks the file, so two DBs on one file
+// come from New, each over a *sql.DB of its own.
 func TestLoadOtherWriter(t *testing.T) {
-	db, path := open(t, sqldest.Options{})
+	path := filepath.Join(t.TempDir(), "dest.db")
 	raw := rawDB(t, path)
+	newDB := func() *sqldest.DB {
+		sdb, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sdb.Close() })
+		db, err := sqldest.New(sdb, sqldest.SQLite{}, sqldest.Options{Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db := newDB()
 	prepare(t, db, tables...)
 	apply(t, db, tables, opstest.Upsert("items", item(1, "one", 1)), opstest.Checkpoint(mark("items", 1)))
-	other := reopen(t, path, sqldest.Options{})
+	other := newDB()
 	prepare(t, other, tables...)
 	wantKey(t, raw, "items", "index", false)
 	apply(t, other, tables, opstest.Upsert("items", item(2, "two", 2)), opstest.Checkpoint(mark("items", 2)))
@@ -208,6 +224,13 @@ func TestLoadOtherWriter(t *testing.T) {
 	prepare(t, m, tables...)
 	apply(t, m, tables, opstest.Upsert("items", item(1, "one", 1)), opstest.Upsert("items", item(2, "two by db", 2)))
 	sameLive(t, m, db, "items")
+	// Both recorded the rows they added: the file opens.
+	for _, d := range []*sqldest.DB{db, other} {
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reopen(t, path, sqldest.Options{})
 }
 
 // TestKeyedLoad checks Options.KeyedLoad: tables are created with
@@ -234,7 +257,7 @@ func TestConformanceKeyedLoad(t *testing.T) {
 // their key.
 func TestOldDatabase(t *testing.T) {
 	ctx := context.Background()
-	_, path := open(t, sqldest.Options{})
+	path := filepath.Join(t.TempDir(), "dest.db")
 	raw := rawDB(t, path)
 	// The statements of the sqldest of commit c0f69bc.
 	for _, q := range []string{

@@ -88,10 +88,11 @@ func (d *DB) Prepare(ctx context.Context, tables []schema.Table) error {
 	}
 	for i, c := range compiled {
 		name := c.Name()
+		t := newTable(d.dialect, c, plans[i].kept, d.batch)
 		if old := d.tables[name]; old != nil {
 			old.closeStmts()
+			t.touched, t.rowStart = old.touched, old.rowStart
 		}
-		t := newTable(d.dialect, c, plans[i].kept, d.batch)
 		t.unkeyed, t.keys = plans[i].keys != nil, plans[i].keys
 		d.tables[name] = t
 		d.folded[foldName(name)] = name
@@ -121,6 +122,8 @@ func (d *DB) check(tables []schema.Table) ([]*schema.Compiled, error) {
 			return nil, fail("the name holds a NUL byte")
 		case f == foldName(StateTable):
 			return nil, fail("the name is reserved for the state table")
+		case f == foldName(TablesTable):
+			return nil, fail("the name is reserved for the counts of rows of the tables")
 		case f == foldName(UnkeyedTable):
 			return nil, fail("the name is reserved for the list of tables loaded without their key")
 		case strings.HasPrefix(f, keyIndexPrefix):
@@ -172,12 +175,54 @@ func (d *DB) migrate(ctx context.Context, conn *sql.Conn, tables []*schema.Compi
 	if err != nil {
 		return nil, fmt.Errorf("sqldest: preparing tables: reading %s: %w", UnkeyedTable, err)
 	}
+	var rec map[string]int64
+	if d.rowids {
+		// A table the last checkpoint left rows in is never recreated.
+		only := make(map[string]bool, len(tables))
+		for _, c := range tables {
+			only[c.Name()] = true
+		}
+		if err := d.verify(ctx, conn, only); err != nil {
+			return nil, fmt.Errorf("sqldest: preparing tables: %w", err)
+		}
+		ddl := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s TEXT PRIMARY KEY, %s INTEGER NOT NULL)", q(TablesTable), q("name"), q("rows"))
+		if _, err := conn.ExecContext(ctx, ddl); err != nil {
+			return nil, fmt.Errorf("sqldest: preparing tables: creating %s: %w", TablesTable, err)
+		}
+		if rec, err = d.recorded(ctx, conn); err != nil {
+			return nil, fmt.Errorf("sqldest: preparing tables: reading %s: %w", TablesTable, err)
+		}
+	}
+	record := func(name string, n int64) error {
+		if !d.rowids {
+			return nil
+		}
+		_, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT OR REPLACE INTO %s (%s, %s) VALUES (?, ?)", q(TablesTable), q("name"), q("rows")), name, n)
+		if err != nil {
+			return fmt.Errorf("sqldest: preparing table %q: recording its rows in %s: %w", name, TablesTable, err)
+		}
+		d.verified[name] = true
+		return nil
+	}
 	plans := make([]plan, len(tables))
 	for i, c := range tables {
 		name := c.Name()
 		info, err := d.dialect.Columns(ctx, conn, name)
 		if err != nil {
 			return nil, fmt.Errorf("sqldest: preparing table %q: reading its columns: %w", name, err)
+		}
+		if _, ok := rec[name]; d.rowids && !ok {
+			// New, or made before TablesTable: count it once.
+			var n int64
+			if len(info) > 0 {
+				if n, err = d.count(ctx, conn, name); err != nil {
+					return nil, fmt.Errorf("sqldest: preparing table %q: counting its rows: %w", name, err)
+				}
+				d.logger.Info("sqldest: recorded the rows of a table made before their counts", "table", name, "rows", n)
+			}
+			if err := record(name, n); err != nil {
+				return nil, err
+			}
 		}
 		if len(info) == 0 {
 			if d.loader == nil {

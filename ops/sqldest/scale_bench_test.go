@@ -42,6 +42,9 @@ import (
 //	last/first_cpu    the same ratio of rows per CPU second (user+system
 //	                  of the process), which a noisy machine disturbs less
 //	close_s           the time of Close (which may build an index)
+//	open_s            the time of Open, LoadState and Prepare of the
+//	                  loaded file before the incremental pass (untimed
+//	                  otherwise), which count the rows of the table
 //	wbytes/size       write_bytes of /proc/self/io over the load (what
 //	                  reached the block layer: the WAL, its checkpoints
 //	                  and the database) per byte of the final files (db+wal)
@@ -77,6 +80,7 @@ func BenchmarkScale(b *testing.B) {
 					b.ReportMetric(r.last/r.first, "last/first")
 					b.ReportMetric(r.lastCPU/r.firstCPU, "last/first_cpu")
 					b.ReportMetric(r.close.Seconds(), "close_s")
+					b.ReportMetric(r.open.Seconds(), "open_s")
 					b.ReportMetric(float64(r.wbytes)/float64(r.size), "wbytes/size")
 					b.ReportMetric(float64(r.wchar)/float64(r.size), "wchar/size")
 					b.ReportMetric(r.cpu.Seconds(), "cpu_s")
@@ -98,6 +102,7 @@ type scaleResult struct {
 	rate, first, last float64
 	firstCPU, lastCPU float64 // rows per CPU second
 	close             time.Duration
+	open              time.Duration // Open, LoadState and Prepare of the loaded file
 	wbytes, wchar     int64
 	size              int64
 	cpu               time.Duration
@@ -133,7 +138,9 @@ func runScale(b *testing.B, n, ckpt int, random bool) scaleResult {
 	}
 	const page = 100
 	// pass writes rows[i] = row of keys[pick(i)] for i < count.
+	var opening time.Duration // of the last pass: Open, LoadState and Prepare
 	pass := func(count int, pick func(i int) int, marks func(i int, at time.Duration)) (time.Duration, time.Duration) {
+		t := time.Now()
 		db, err := sqldest.Open(ctx, path, sqldest.Options{Logger: quiet})
 		if err != nil {
 			b.Fatal(err)
@@ -144,6 +151,7 @@ func runScale(b *testing.B, n, ckpt int, random bool) scaleResult {
 		if err := db.Prepare(ctx, []schema.Table{benchUsers}); err != nil {
 			b.Fatal(err)
 		}
+		opening = time.Since(t)
 		st := state.New()
 		batch := make([]ops.Op, 0, page)
 		start := time.Now()
@@ -213,6 +221,7 @@ func runScale(b *testing.B, n, ckpt int, random bool) scaleResult {
 	w1, _ = procIO(b)
 	res.incrRate = float64(res.incrRows) / incr.Seconds()
 	res.incrWbytes = w1 - w0
+	res.open = opening
 	b.Logf("%d rows, ckpt %d, random %v: %.0f rows/s (first 10%% %.0f, last 10%% %.0f), close %v, %.1f MB, write_bytes %.1f MB, wchar %.1f MB, cpu %v; incremental %d rows %.0f rows/s, write_bytes %.1f MB",
 		n, ckpt, random, res.rate, res.first, res.last, res.close.Round(time.Millisecond), float64(res.size)/1e6,
 		float64(res.wbytes)/1e6, float64(res.wchar)/1e6, res.cpu.Round(time.Millisecond), res.incrRows, res.incrRate, float64(res.incrWbytes)/1e6)

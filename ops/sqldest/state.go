@@ -68,6 +68,10 @@ func (d *DB) checkpoint(ctx context.Context, next func(stored *state.State) (*st
 	if err := d.begin(ctx); err != nil {
 		return fmt.Errorf("sqldest: %s: %w", what, err)
 	}
+	if err := d.countRows(ctx); err != nil {
+		d.abort(err)
+		return fmt.Errorf("sqldest: %s: %w", what, err)
+	}
 	var stored *state.State
 	if read || !d.stateOK {
 		// Never overwrite a state this process has not read: it may be

@@ -51,6 +51,11 @@ type table struct {
 	insertStmt, insertBStmt *sql.Stmt
 	hbuf                    []byte
 
+	// touched: the open transaction wrote t, whose largest rowid was
+	// rowStart before (see DB.countRows).
+	touched  bool
+	rowStart int64
+
 	args    []any // the encoded values of the buffered upserts
 	pending int   // buffered upserts
 	uargs   []any // scratch for updates and deletes
@@ -266,6 +271,9 @@ func (d *DB) apply(ctx context.Context, op *ops.Op, at any) error {
 		return err
 	}
 	if err := d.begin(ctx); err != nil {
+		return err
+	}
+	if err := d.touch(ctx, t); err != nil {
 		return err
 	}
 	if t.unkeyed && op.Kind != ops.OpUpsert {
