@@ -5,12 +5,14 @@ import (
 	stdjson "encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	goccy "github.com/goccy/go-json"
 
+	"github.com/connectkit/connector/internal/jsonstruct"
 	"github.com/connectkit/connector/mockapi"
 )
 
@@ -60,9 +62,13 @@ func mockPage(b *testing.B) []byte {
 //     twice, checkValid then decode);
 //   - v1stream: encoding/json's Decoder walking to "data" and decoding
 //     each record (a dynamic records path, as a declared Endpoint needs);
-//   - v2: the Source's decodePage (go-json-experiment/json's jsontext
+//   - v2: decodePage without a plan (go-json-experiment/json's jsontext
 //     walk to "data", UnmarshalDecode of each record, has_more and total
 //     kept, records counted for MaxItems), one pass;
+//   - plan: decodePage as a Source runs it for a struct record type, with
+//     its jsonstruct plan (one validated read of each record, then a
+//     light scan filling the fields, strings shared with one copy of the
+//     body);
 //   - v2struct: go-json-experiment/json.Unmarshal into the page struct;
 //   - goccy: github.com/goccy/go-json.Unmarshal into the page struct.
 //
@@ -72,6 +78,7 @@ func BenchmarkDecodePage(b *testing.B) {
 	body := mockPage(b)
 	lo := &layout{records: []string{"data"}, fields: map[string]int{"total": 1, "has_more": 2}}
 	fields := []string{"total", "has_more"}
+	plan := jsonstruct.For(reflect.TypeFor[benchUser](), decodeOptions)
 	decoders := []struct {
 		name   string
 		decode func() (int, error)
@@ -116,7 +123,11 @@ func BenchmarkDecodePage(b *testing.B) {
 			return len(users), nil
 		}},
 		{"v2", func() (int, error) {
-			users, _, err := decodePage[benchUser](body, lo, fields, DefaultMaxItems, 100)
+			users, _, err := decodePage[benchUser](body, lo, fields, DefaultMaxItems, 100, nil)
+			return len(users), err
+		}},
+		{"plan", func() (int, error) {
+			users, _, err := decodePage[benchUser](body, lo, fields, DefaultMaxItems, 100, plan)
 			return len(users), err
 		}},
 		{"v2struct", func() (int, error) {

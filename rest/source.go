@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/connectkit/connector/internal/jsonstruct"
 	"github.com/connectkit/connector/paginate"
 )
 
@@ -176,7 +178,8 @@ type Source[T any] struct {
 	header   http.Header
 	auth     Auth
 	layout   layout
-	fields   []string // dotted paths, index i+1 in layout.fields
+	fields   []string         // dotted paths, index i+1 in layout.fields
+	plan     *jsonstruct.Plan // nil: T is not a struct jsonstruct decodes
 	strategy paginate.Strategy
 
 	fNext, fHasMore, fDone, fTotal, fTotalPages int // 1-based indexes into fields, 0 if absent
@@ -233,6 +236,7 @@ func NewSource[T any](e Endpoint) (*Source[T], error) {
 		return nil, fmt.Errorf("rest: Endpoint.PageSize %d is negative", e.PageSize)
 	}
 	s.layout = layout{records: splitPath(e.Records), fields: map[string]int{}}
+	s.plan = jsonstruct.For(reflect.TypeFor[T](), decodeOptions)
 	add := func(p string) int {
 		if p == "" {
 			return 0
@@ -451,7 +455,7 @@ func (s *Source[T]) Fetch(ctx context.Context, c paginate.Cursor) (paginate.Page
 	)
 	r := request{url: u, header: s.header, auth: s.auth, trusted: s.trusted, decode: func(body []byte) error {
 		var err error
-		items, m, err = decodePage[T](body, &s.layout, s.fields, maxItems, hint)
+		items, m, err = decodePage[T](body, &s.layout, s.fields, maxItems, hint, s.plan)
 		return err
 	}, pooled: true}
 	resp, err := s.client.do(ctx, &r)

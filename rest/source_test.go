@@ -9,16 +9,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/connectkit/connector/internal/jsonstruct"
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/paginate"
 	"github.com/connectkit/connector/paginate/paginatetest"
@@ -406,18 +409,12 @@ func TestMaxItems(t *testing.T) {
 	}
 }
 
-// The records path, metadata paths and malformed bodies.
+// The records path, metadata paths and malformed bodies, decoded from the
+// token stream and by a jsonstruct plan.
 func TestDecodePage(t *testing.T) {
 	type rec struct {
 		ID   int    `json:"id"`
 		Name string `json:"name"`
-	}
-	l := func(records string, fields ...string) (*layout, []string) {
-		lo := &layout{records: splitPath(records), fields: map[string]int{}}
-		for i, f := range fields {
-			lo.fields[f] = i + 1
-		}
-		return lo, fields
 	}
 	tests := []struct {
 		name, body, records string
@@ -434,37 +431,63 @@ func TestDecodePage(t *testing.T) {
 		{"truncated", `{"data":[{"id":1}`, "data", nil, nil, nil, ErrMalformed},
 		{"trailing garbage", `{"data":[]} <html>`, "data", nil, nil, nil, ErrMalformed},
 		{"two values", `[] []`, "", nil, nil, nil, ErrMalformed},
+		{"escapes and unknown members", `[{"extra":{"id":9,"a":[1,"]"]},"name":"a\"\u00e9","id":4,"x":null}]`, "", nil, []rec{{4, "a\"é"}}, nil, nil},
+		{"null record", `[null,{"id":5,"name":null}]`, "", nil, []rec{{}, {5, ""}}, nil, nil},
+		{"wrong type", `{"data":[{"id":1},{"id":"2"}]}`, "data", nil, nil, nil, errWrongType},
+		{"fraction into an int", `{"data":[{"id":1.5}]}`, "data", nil, nil, nil, errWrongType},
+		{"record not an object", `{"data":[7]}`, "data", nil, nil, nil, errWrongType},
+	}
+	plans := []struct {
+		name string
+		plan *jsonstruct.Plan
+	}{{"tokens", nil}, {"plan", jsonstruct.For(reflect.TypeFor[rec](), decodeOptions)}}
+	if plans[1].plan == nil {
+		t.Fatal("jsonstruct.For(rec) = nil, want a plan")
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			lo, fields := l(tt.records, tt.fields...)
-			got, m, err := decodePage[rec]([]byte(tt.body), lo, fields, 10, 0)
-			if tt.wantErr != nil {
-				if tt.wantErr == ErrMalformed {
+		for _, p := range plans {
+			t.Run(tt.name+"/"+p.name, func(t *testing.T) {
+				lo := &layout{records: splitPath(tt.records), fields: map[string]int{}}
+				for i, f := range tt.fields {
+					lo.fields[f] = i + 1
+				}
+				got, m, err := decodePage[rec]([]byte(tt.body), lo, tt.fields, 10, 0, p.plan)
+				switch {
+				case tt.wantErr == ErrMalformed:
 					if !isSyntaxError(err) {
 						t.Errorf("decodePage(%s) = %v, want a syntax error", tt.body, err)
 					}
 					return
+				case tt.wantErr == errWrongType:
+					var se *jsonv2.SemanticError
+					if !errors.As(err, &se) {
+						t.Errorf("decodePage(%s) = %v, want a json.SemanticError", tt.body, err)
+					}
+					return
+				case tt.wantErr != nil:
+					if !errors.Is(err, tt.wantErr) {
+						t.Errorf("decodePage(%s) = %v, want %v", tt.body, err, tt.wantErr)
+					}
+					return
+				case err != nil:
+					t.Fatalf("decodePage(%s) = %v", tt.body, err)
 				}
-				if !errors.Is(err, tt.wantErr) {
-					t.Errorf("decodePage(%s) = %v, want %v", tt.body, err, tt.wantErr)
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("decodePage(%s) records mismatch (-want +got):\n%s", tt.body, diff)
 				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("decodePage(%s) = %v", tt.body, err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("decodePage(%s) records mismatch (-want +got):\n%s", tt.body, diff)
-			}
-			for i, v := range tt.values {
-				if string(m.values[i]) != v {
-					t.Errorf("decodePage(%s) field %s = %s, want %s", tt.body, fields[i], m.values[i], v)
+				for i, v := range tt.values {
+					if string(m.values[i]) != v {
+						t.Errorf("decodePage(%s) field %s = %s, want %s", tt.body, tt.fields[i], m.values[i], v)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
+
+// errWrongType stands in the table of TestDecodePage for json's error for
+// a value of the wrong JSON type.
+var errWrongType = errors.New("wrong type")
 
 // Secrets never reach a log or an error message, whatever fails.
 func TestSecretsNeverShown(t *testing.T) {
