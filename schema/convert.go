@@ -24,7 +24,7 @@ func convert(t Type, v any) (out any, same bool, err error) {
 	switch t {
 	case String, XML:
 		if s, ok := v.(string); ok {
-			if !utf8.ValidString(s) {
+			if !validText(s) {
 				return nil, false, errInvalidUTF8
 			}
 			return v, true, nil

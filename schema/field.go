@@ -30,7 +30,6 @@ import (
 	"math"
 	"reflect"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 )
 
@@ -81,9 +80,10 @@ type field struct {
 // json.Marshal on each call, as encoding/json encodes them in a struct
 // (a MarshalJSON method of the pointer type is used); so is a scalar
 // field given the JSON type.
-// For the other fields Row allocates the slice, one array for the string
-// values and one for the times, which the values point into, and the
-// boxed values of the other types.
+// For the other fields Row takes the slice of values, and an array for
+// the string values and one for the times, which the values point into,
+// from blocks shared by the rows of about a hundred calls, and allocates
+// the boxed values of the other types.
 // A field value that cannot be converted (a NaN float, an uint64 beyond
 // LONG, invalid JSON in a json.RawMessage, an unencodable map) makes the
 // Values carry a [*ValueError] naming it, which the Normalize methods
@@ -97,17 +97,11 @@ func (c *Codec[T]) Row(v *T) Values {
 		return out
 	}
 	base := unsafe.Pointer(v)
-	out.vals = make([]any, len(c.fields))
-	// Filled in place up to their capacity, never reallocated: the
-	// values point into them.
+	// strs and times are filled in place up to their capacity, never
+	// reallocated: the values point into them.
 	var strs []string
 	var times []time.Time
-	if c.strings > 0 {
-		strs = make([]string, 0, c.strings)
-	}
-	if c.times > 0 {
-		times = make([]time.Time, 0, c.times)
-	}
+	out.vals, strs, times = c.blocks.take(len(c.fields), c.strings, c.times)
 	for i := range c.fields {
 		f := &c.fields[i]
 		p, ok := f.addr(base)
@@ -117,7 +111,7 @@ func (c *Codec[T]) Row(v *T) Values {
 		)
 		switch {
 		case !ok:
-		case f.direct && f.kind == kindString && utf8.ValidString(*(*string)(p)):
+		case f.direct && f.kind == kindString && validText(*(*string)(p)):
 			strs = append(strs, *(*string)(p))
 			val = box(stringWord, unsafe.Pointer(&strs[len(strs)-1]))
 		case f.direct && f.kind == kindTime:
@@ -185,7 +179,7 @@ func (f *field) load(p unsafe.Pointer) (any, error) {
 	switch f.kind {
 	case kindString:
 		s := *(*string)(p)
-		if f.direct && utf8.ValidString(s) {
+		if f.direct && validText(s) {
 			return s, nil
 		}
 		return f.convert(s)

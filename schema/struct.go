@@ -16,6 +16,7 @@ type Codec[T any] struct {
 	compiled       *Compiled
 	fields         []field
 	strings, times int // the fields Row boxes into an array of each
+	blocks         rowBlocks
 }
 
 // Struct derives a table named name, with the given primary key columns,
