@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unsafe"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -77,12 +76,17 @@ func splitPath(p string) []string {
 // records expected (the page size asked for; 0 if unknown), which sizes
 // the slices up front.
 //
-// With a plan (T is a struct jsonstruct handles), a record is read as one
-// validated value and decoded by the plan, its strings substrings of one
-// copy of the body; a record the plan declines is decoded again by
-// json.Unmarshal. Without one, json.UnmarshalDecode decodes each record
-// straight from the token stream.
+// With a plan (T is a struct jsonstruct handles), scanPage tries first;
+// when it cannot vouch for the body, or without a plan, a
+// jsontext.Decoder walks the body and json.UnmarshalDecode decodes each
+// record straight from its token stream, which also reports what is
+// wrong with a body.
 func decodePage[T any](body []byte, l *layout, fieldPaths []string, maxItems, sizeHint int, plan *jsonstruct.Plan) ([]T, meta, error) {
+	if plan != nil {
+		if items, m, ok := scanPage[T](string(body), l, fieldPaths, maxItems, sizeHint, plan); ok {
+			return items, m, nil
+		}
+	}
 	m := meta{values: make([][]byte, len(fieldPaths))}
 	// A *bytes.Buffer lets the decoder read body in place, without a copy.
 	dec := jsontext.NewDecoder(bytes.NewBuffer(body), decodeOptions)
@@ -90,10 +94,6 @@ func decodePage[T any](body []byte, l *layout, fieldPaths []string, maxItems, si
 	if n := min(sizeHint, maxItems, maxSizeHint); n > 0 {
 		items = make([]T, 0, n)
 		m.bounds = make([]int64, 0, 2*n)
-	}
-	var page string // body, for the substrings of a plan
-	if plan != nil {
-		page = string(body)
 	}
 	found := false
 	readRecords := func() error {
@@ -114,26 +114,11 @@ func decodePage[T any](body []byte, l *layout, fieldPaths []string, maxItems, si
 				return &tooManyError{maxItems}
 			}
 			start := dec.InputOffset()
+			// Decode in place; the decoder's options apply.
 			var zero T
 			items = append(items, zero)
-			item := &items[len(items)-1]
-			if plan == nil {
-				// Decode in place; the decoder's options apply.
-				if err := json.UnmarshalDecode(dec, item); err != nil {
-					return err
-				}
-			} else {
-				raw, err := dec.ReadValue()
-				if err != nil {
-					return err
-				}
-				at := int(dec.InputOffset()) - len(raw)
-				if !plan.Decode(unsafe.Pointer(item), raw, page, at) {
-					*item = zero
-					if err := json.Unmarshal(raw, item, decodeOptions); err != nil {
-						return fmt.Errorf("record %d (at byte %d): %w", len(items)-1, at, err)
-					}
-				}
+			if err := json.UnmarshalDecode(dec, &items[len(items)-1]); err != nil {
+				return err
 			}
 			m.bounds = append(m.bounds, start, dec.InputOffset())
 		}

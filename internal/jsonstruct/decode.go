@@ -1,7 +1,6 @@
 package jsonstruct
 
 import (
-	"encoding/binary"
 	"reflect"
 	"strconv"
 	"time"
@@ -12,76 +11,90 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Decode fills the struct at v, a pointer to a zero value of the plan's
-// type, from raw, one JSON value that a jsontext.Decoder has read (and so
-// validated) from page at byte offset at: page[at:at+len(raw)] is raw.
-// Strings without escapes become substrings of page.
+// DecodeAt validates the JSON value starting at page[i] (white space
+// skipped) and decodes it into the struct at v, a pointer to a zero value
+// of the plan's type. It returns the offset just past the value. Strings
+// without escapes become substrings of page.
 //
-// It returns false when raw is not an object the plan decodes exactly as
+// It returns false when the value is not valid JSON as the scanner judges
+// it (see SkipValue) or not an object the plan decodes exactly as
 // json.Unmarshal would: then *v holds a partial result, and the caller
-// zeroes it and decodes raw with json.Unmarshal and the plan's options.
-func (p *Plan) Decode(v unsafe.Pointer, raw []byte, page string, at int) bool {
-	if len(raw) == 0 || raw[0] != '{' {
-		return false
+// zeroes it and leaves the value to json.Unmarshal with the plan's
+// options, or to a jsontext.Decoder, which report what is wrong.
+func (p *Plan) DecodeAt(v unsafe.Pointer, page string, i int) (end int, ok bool) {
+	i = SkipSpace(page, i)
+	if i >= len(page) || page[i] != '{' {
+		return i, false
 	}
 	var scratch []byte // for unquoting strings with escapes
 	next := 0          // the field expected next: members usually come in one order
-	i := skipSpace(raw, 1)
-	if raw[i] == '}' {
-		return true
+	i = SkipSpace(page, i+1)
+	if i < len(page) && page[i] == '}' {
+		return i + 1, true
 	}
 	for {
 		// The member's name.
-		end, escaped, ascii := scanString(raw, i)
-		name := raw[i+1 : end-1]
-		if escaped {
-			return false
+		if i >= len(page) || page[i] != '"' {
+			return i, false
 		}
+		end, escaped, ascii, ok := ScanString(page, i)
+		if !ok || escaped {
+			return end, false
+		}
+		name := page[i+1 : end-1]
 		f := -1
-		if next < len(p.fields) && string(name) == p.fields[next].name {
+		if next < len(p.fields) && name == p.fields[next].name {
 			f = next
 		} else {
 			for j := range p.fields {
-				if string(name) == p.fields[j].name {
+				if name == p.fields[j].name {
 					f = j
 					break
 				}
 			}
 			if f < 0 && (!ascii || p.foldsAsField(name)) {
-				return false
+				return end, false
 			}
 		}
-		i = skipSpace(raw, end)
-		i = skipSpace(raw, i+1) // the ':'
+		i = SkipSpace(page, end)
+		if i >= len(page) || page[i] != ':' {
+			return i, false
+		}
+		i = SkipSpace(page, i+1)
 		// The member's value.
-		var vend int
-		escaped, ascii = false, true
-		if raw[i] == '"' {
-			vend, escaped, ascii = scanString(raw, i)
+		var val value
+		if i < len(page) && page[i] == '"' {
+			val.end, val.escaped, val.ascii, ok = ScanString(page, i)
 		} else {
-			vend = skipValue(raw, i)
+			val.end, ok = skipValue(page, i, 1)
+		}
+		if !ok {
+			return val.end, false
 		}
 		if f >= 0 {
-			val := value{raw: raw[i:vend], at: at + i, escaped: escaped, ascii: ascii}
-			if !p.set(&p.fields[f], unsafe.Add(v, p.fields[f].off), val, page, &scratch) {
-				return false
+			val.start = i
+			if !p.set(&p.fields[f], unsafe.Add(v, p.fields[f].off), &val, page, &scratch) {
+				return i, false
 			}
 			next = f + 1
 		}
-		i = skipSpace(raw, vend)
-		if raw[i] == '}' {
-			return true
+		i = SkipSpace(page, val.end)
+		if i < len(page) && page[i] == '}' {
+			return i + 1, true
 		}
-		i = skipSpace(raw, i+1) // the ','
+		if i >= len(page) || page[i] != ',' {
+			return i, false
+		}
+		i = SkipSpace(page, i+1)
 	}
 }
 
 // foldsAsField reports whether name, not a field's name, is one a field's
 // matches case-insensitively.
-func (p *Plan) foldsAsField(name []byte) bool {
+func (p *Plan) foldsAsField(name string) bool {
 	var arr [64]byte
 	b := arr[:0]
-	for _, c := range name {
+	for _, c := range []byte(name) {
 		switch {
 		case c == '_' || c == '-':
 		case 'a' <= c && c <= 'z':
@@ -93,17 +106,16 @@ func (p *Plan) foldsAsField(name []byte) bool {
 	return p.folded[string(b)]
 }
 
-// value is a member's value in a record.
+// value is a member's value in a record: page[start:end].
 type value struct {
-	raw            []byte // the JSON value
-	at             int    // its offset in the page
-	escaped, ascii bool   // of a string: whether it has escapes, is all ASCII
+	start, end     int
+	escaped, ascii bool // of a string: whether it has escapes, is all ASCII
 }
 
 // set decodes the value into the field at ptr; false means the value is
 // not one the plan decodes exactly.
-func (p *Plan) set(f *field, ptr unsafe.Pointer, val value, page string, scratch *[]byte) bool {
-	raw := val.raw
+func (p *Plan) set(f *field, ptr unsafe.Pointer, val *value, page string, scratch *[]byte) bool {
+	raw := page[val.start:val.end]
 	if raw[0] == 'n' && f.kind != kindOther { // null: the zero value
 		clear(unsafe.Slice((*byte)(ptr), f.typ.Size()))
 		return true
@@ -145,11 +157,10 @@ func (p *Plan) set(f *field, ptr unsafe.Pointer, val value, page string, scratch
 		}
 		setInt(ptr, f.bits, int64(u))
 	case kindFloat:
-		if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+		if raw[0] != '-' && !digit(raw[0]) {
 			return false
 		}
-		// The error, which would hold the view of raw, is dropped.
-		x, err := strconv.ParseFloat(unsafe.String(&raw[0], len(raw)), f.bits)
+		x, err := strconv.ParseFloat(raw, f.bits)
 		if err != nil {
 			return false
 		}
@@ -159,14 +170,14 @@ func (p *Plan) set(f *field, ptr unsafe.Pointer, val value, page string, scratch
 			*(*float64)(ptr) = x
 		}
 	case kindTime:
-		if raw[0] != '"' || !strictRFC3339(raw[1:len(raw)-1]) {
+		if raw[0] != '"' || val.escaped || !strictRFC3339(raw[1:len(raw)-1]) {
 			return false
 		}
-		if err := (*time.Time)(ptr).UnmarshalText(raw[1 : len(raw)-1]); err != nil {
+		if err := (*time.Time)(ptr).UnmarshalText([]byte(raw[1 : len(raw)-1])); err != nil {
 			return false
 		}
 	default:
-		if err := json.Unmarshal(raw, reflect.NewAt(f.typ, ptr).Interface(), p.opts); err != nil {
+		if err := json.Unmarshal([]byte(raw), reflect.NewAt(f.typ, ptr).Interface(), p.opts); err != nil {
 			return false
 		}
 	}
@@ -191,12 +202,12 @@ func setInt(ptr unsafe.Pointer, bits int, n int64) {
 // parseDigits returns the value of raw, 1 to 19 decimal digits; false
 // for anything else (a sign, a fraction, an exponent, more digits), which
 // the caller leaves to json.Unmarshal.
-func parseDigits(raw []byte) (uint64, bool) {
+func parseDigits(raw string) (uint64, bool) {
 	if len(raw) == 0 || len(raw) > 19 {
 		return 0, false
 	}
 	var u uint64
-	for _, c := range raw {
+	for _, c := range []byte(raw) {
 		if !digit(c) {
 			return 0, false
 		}
@@ -215,14 +226,15 @@ func btoi(b bool) int {
 // text returns the JSON string val as a Go string: a substring of page
 // when it has no escapes. It reports false for a string with invalid
 // UTF-8, which json.Unmarshal mangles.
-func text(val value, page string, scratch *[]byte) (string, bool) {
+func text(val *value, page string, scratch *[]byte) (string, bool) {
 	if !val.escaped {
-		if !val.ascii && !utf8.Valid(val.raw[1:len(val.raw)-1]) {
+		s := page[val.start+1 : val.end-1]
+		if !val.ascii && !utf8.ValidString(s) {
 			return "", false
 		}
-		return page[val.at+1 : val.at+len(val.raw)-1], true
+		return s, true
 	}
-	b, err := jsontext.AppendUnquote((*scratch)[:0], val.raw)
+	b, err := jsontext.AppendUnquote((*scratch)[:0], page[val.start:val.end])
 	if err != nil {
 		return "", false
 	}
@@ -230,95 +242,3 @@ func text(val value, page string, scratch *[]byte) (string, bool) {
 	return string(b), true
 }
 
-// skipSpace returns the offset of the first byte at or after i in raw
-// that is not JSON white space.
-func skipSpace(raw []byte, i int) int {
-	for i < len(raw) {
-		switch raw[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// scanString returns the offset just past the JSON string starting at
-// raw[i] (a '"'), whether it has escapes and whether it is all ASCII.
-// raw is valid JSON. It looks at eight bytes at a time for a quote, a
-// backslash or a byte outside ASCII, and byte by byte only around those.
-func scanString(raw []byte, i int) (end int, escaped, ascii bool) {
-	const (
-		ones        = 0x0101010101010101
-		high        = 0x8080808080808080
-		quotes      = ones * '"'
-		backslashes = ones * '\\'
-	)
-	ascii = true
-	j := i + 1
-	for j < len(raw) {
-		for j+8 <= len(raw) {
-			w := binary.LittleEndian.Uint64(raw[j:])
-			// A byte of x is zero where (x-ones)&^x has its high bit set
-			// (the lowest such byte is exact, which is all this needs).
-			q, b := w^quotes, w^backslashes
-			if ((q-ones)&^q|(b-ones)&^b|w)&high != 0 {
-				break
-			}
-			j += 8
-		}
-		for stop := min(j+8, len(raw)); j < stop; {
-			switch c := raw[j]; {
-			case c == '"':
-				return j + 1, escaped, ascii
-			case c == '\\':
-				escaped = true
-				j += 2 // the escaped byte is ASCII in valid JSON
-			case c >= utf8.RuneSelf:
-				ascii = false
-				j++
-			default:
-				j++
-			}
-		}
-	}
-	return len(raw), escaped, false
-}
-
-// skipValue returns the offset just past the JSON value starting at
-// raw[i]. raw is valid JSON.
-func skipValue(raw []byte, i int) int {
-	switch raw[i] {
-	case '"':
-		end, _, _ := scanString(raw, i)
-		return end
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(raw); j++ {
-			switch raw[j] {
-			case '"':
-				end, _, _ := scanString(raw, j)
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return len(raw)
-	}
-	// A number or a literal: up to the next delimiter.
-	j := i
-	for j < len(raw) {
-		switch raw[j] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return j
-		}
-		j++
-	}
-	return j
-}

@@ -72,19 +72,22 @@ type record struct {
 
 var recordPlan = For(reflect.TypeFor[record](), options)
 
-// decode reads the first JSON value of input as rest does and decodes it
-// with the plan and with json.Unmarshal.
-func decode(t *testing.T, input []byte) (fast record, ok bool, slow record, slowErr error, valid bool) {
+// decode decodes the value at the start of input with the plan and, if
+// the plan took it, checks that jsontext reads the same value there and
+// decodes it with json.Unmarshal too.
+func decode(t *testing.T, input []byte) (fast record, ok bool, slow record, slowErr error) {
 	t.Helper()
-	dec := jsontext.NewDecoder(bytes.NewBuffer(input), options)
-	raw, err := dec.ReadValue()
-	if err != nil {
-		return fast, false, slow, nil, false
+	end, ok := recordPlan.DecodeAt(unsafe.Pointer(&fast), string(input), 0)
+	if !ok {
+		return fast, false, slow, nil
 	}
-	at := int(dec.InputOffset()) - len(raw)
-	ok = recordPlan.Decode(unsafe.Pointer(&fast), raw, string(input), at)
+	dec := jsontext.NewDecoder(bytes.NewReader(input[:end]), options)
+	raw, err := dec.ReadValue()
+	if err != nil || dec.InputOffset() != int64(end) {
+		t.Fatalf("DecodeAt(%q) took %q, which jsontext reads as %q (offset %d), %v", input, input[:end], raw, dec.InputOffset(), err)
+	}
 	slowErr = json.Unmarshal(raw, &slow, options)
-	return fast, ok, slow, slowErr, true
+	return fast, true, slow, slowErr
 }
 
 var equalTimes = cmp.Comparer(func(a, b time.Time) bool {
@@ -93,8 +96,8 @@ var equalTimes = cmp.Comparer(func(a, b time.Time) bool {
 
 func check(t *testing.T, input []byte) (fastPath bool) {
 	t.Helper()
-	fast, ok, slow, slowErr, valid := decode(t, input)
-	if !valid || !ok {
+	fast, ok, slow, slowErr := decode(t, input)
+	if !ok {
 		return false
 	}
 	if slowErr != nil {
@@ -152,16 +155,16 @@ func TestDecodeMatchesUnmarshal(t *testing.T) {
 	// Most seeds are edges the plan leaves to json.Unmarshal, but the
 	// common shapes must take the fast path.
 	for _, s := range seeds[:7] {
-		if _, ok, _, _, _ := decode(t, []byte(s)); !ok {
+		if _, ok, _, _ := decode(t, []byte(s)); !ok {
 			t.Errorf("Decode(%s) = false, want the fast path", s)
 		}
 	}
 	t.Logf("%d of %d seeds decoded by the plan", fast, len(seeds))
 }
 
-// FuzzDecode checks that whatever the plan decodes, it decodes as
+// FuzzDecodeAt checks that whatever the plan decodes, it decodes as
 // json.Unmarshal does.
-func FuzzDecode(f *testing.F) {
+func FuzzDecodeAt(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
@@ -173,10 +176,9 @@ func FuzzDecode(f *testing.F) {
 // The plan's strings are substrings of the page.
 func TestStringsShareThePage(t *testing.T) {
 	page := `[{"s":"shared","named":"esc\naped"}]`
-	raw := []byte(page[1 : len(page)-1])
 	var r record
-	if !recordPlan.Decode(unsafe.Pointer(&r), raw, page, 1) {
-		t.Fatal("Decode = false")
+	if end, ok := recordPlan.DecodeAt(unsafe.Pointer(&r), page, 1); !ok || end != len(page)-1 {
+		t.Fatalf("DecodeAt = %d, %v; want %d, true", end, ok, len(page)-1)
 	}
 	if r.S != "shared" || r.Named != "esc\naped" {
 		t.Fatalf("Decode = %q, %q", r.S, r.Named)
@@ -215,6 +217,62 @@ func TestForDeclines(t *testing.T) {
 	} {
 		if p := For(typ, options); p != nil {
 			t.Errorf("For(%v) = a plan, want nil", typ)
+		}
+	}
+}
+
+// scanString finds the end of a string, its escapes and its bytes outside
+// ASCII wherever they fall around its eight-byte steps.
+func TestScanString(t *testing.T) {
+	pieces := []string{"a", `\"`, `\\`, `\n`, `\u00e9`, "é", "\U0001F600", `\/`}
+	for n := range 24 {
+		for _, p := range pieces {
+			for at := 0; at <= n; at++ {
+				content := strings.Repeat("x", at) + p + strings.Repeat("y", n-at)
+				raw := `"` + content + `",` + `"next"`
+				end, escaped, ascii, ok := ScanString(raw, 0)
+				wantEscaped := strings.Contains(content, `\`)
+				wantASCII := !strings.ContainsFunc(content, func(r rune) bool { return r >= 0x80 })
+				if !ok || end != len(content)+2 || escaped != wantEscaped || ascii != wantASCII {
+					t.Errorf("ScanString(%s) = %d, %v, %v, %v; want %d, %v, %v, true", raw, end, escaped, ascii, ok, len(content)+2, wantEscaped, wantASCII)
+				}
+			}
+		}
+	}
+}
+
+// What SkipValue accepts, jsontext reads as the same one value.
+func FuzzSkipValue(f *testing.F) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	for _, s := range []string{` [1, -0.5e+3, "x\u0041", {"a": [true, false, null]}] `, `{"a":1,}`, `[01]`, `1.`, `-`, `"\ud83d\ude00"`, "\"\x01\"", `{"a" 1}`, `nul`, `[1 2]`, `{"a":1}x`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		end, ok := SkipValue(s, 0)
+		if !ok {
+			return
+		}
+		dec := jsontext.NewDecoder(strings.NewReader(s[:end]), options)
+		if _, err := dec.ReadValue(); err != nil || dec.InputOffset() != int64(end) {
+			t.Fatalf("SkipValue(%q) = %d, true; jsontext reads %q to offset %d: %v", s, end, s[:end], dec.InputOffset(), err)
+		}
+		if end < len(s) && !delimiter(s[end]) && s[end] != '"' && s[end] != '{' && s[end] != '[' {
+			// A value ends at a delimiter or where the next token starts.
+			if c := s[end-1]; c != '"' && c != '}' && c != ']' {
+				t.Fatalf("SkipValue(%q) = %d ends a scalar before %q", s, end, s[end])
+			}
+		}
+	})
+}
+
+// SkipValue takes the values of real API pages.
+func TestSkipValueTakesValidJSON(t *testing.T) {
+	for _, s := range []string{`{}`, `[]`, ` {"a" : [ 1 , 2.5e-3 , -0 , "\u00e9\n" , { } , [ ] , true , false , null ] } `, `"é"`, `0`, `-1.5E+10`} {
+		end, ok := SkipValue(s, 0)
+		if !ok || strings.TrimSpace(s[end:]) != "" {
+			t.Errorf("SkipValue(%q) = %d, %v; want the whole value", s, end, ok)
 		}
 	}
 }

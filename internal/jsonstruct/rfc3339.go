@@ -6,7 +6,7 @@ package jsonstruct
 // of 1 to 9 digits after a '.', then 'Z' or an offset ±HH:MM of at most
 // 23:59. A timestamp it rejects may still be valid; the caller leaves
 // those to json.Unmarshal.
-func strictRFC3339(b []byte) bool {
+func strictRFC3339(b string) bool {
 	if len(b) < len("2006-01-02T15:04:05Z") {
 		return false
 	}
@@ -39,4 +39,4 @@ func strictRFC3339(b []byte) bool {
 
 func digit(c byte) bool { return '0' <= c && c <= '9' }
 
-func two(b []byte) int { return int(b[0]-'0')*10 + int(b[1]-'0') }
+func two(b string) int { return int(b[0]-'0')*10 + int(b[1]-'0') }
