@@ -241,4 +241,3 @@ func text(val *value, page string, scratch *[]byte) (string, bool) {
 	*scratch = b
 	return string(b), true
 }
-
