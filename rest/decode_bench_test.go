@@ -65,10 +65,10 @@ func mockPage(b *testing.B) []byte {
 //   - v2: decodePage without a plan (go-json-experiment/json's jsontext
 //     walk to "data", UnmarshalDecode of each record, has_more and total
 //     kept, records counted for MaxItems), one pass;
-//   - plan: decodePage as a Source runs it for a struct record type, with
-//     its jsonstruct plan (one validated read of each record, then a
-//     light scan filling the fields, strings shared with one copy of the
-//     body);
+//   - plan: decodePage as a Source runs it for a struct record type with
+//     a jsonstruct plan: scanPage, one validating pass over the body that
+//     walks to "data", fills each record's fields and keeps has_more and
+//     total, the strings shared with one copy of the body;
 //   - v2struct: go-json-experiment/json.Unmarshal into the page struct;
 //   - goccy: github.com/goccy/go-json.Unmarshal into the page struct.
 //

@@ -93,12 +93,23 @@
 //
 // Records is a dotted path ("data", "result.items") or empty for a body
 // that is the array. The body is read once into memory (at most
-// [Client.MaxBody] bytes) and decoded in one pass with
-// github.com/go-json-experiment/json: the walk to the records, the decode
-// of each record into T, the count against [Client.MaxItems] (100,000 by
-// default, so that a body of tiny items cannot make millions of them) and
-// the fields that say what comes next. Field names match T's as with
-// encoding/json (case-insensitively).
+// [Client.MaxBody] bytes) and decoded in one pass: the walk to the
+// records, the decode of each record into T, the count against
+// [Client.MaxItems] (100,000 by default, so that a body of tiny items
+// cannot make millions of them) and the fields that say what comes next.
+// Field names match T's as with encoding/json (case-insensitively).
+//
+// The decode is github.com/go-json-experiment/json's (the code that
+// becomes encoding/json/v2), with a faster path for the common case: when
+// T is a struct of strings, numbers, booleans, times and other fields by
+// json tag, without embedded fields or tag options but omitempty and
+// omitzero, a validating scanner reads the page and fills each record's
+// fields directly (the other fields through json.Unmarshal), and the
+// records' strings are substrings of one copy of the body, so that a
+// record kept keeps its page's text alive. Any body or record the fast
+// path is not sure of (malformed JSON, a wrong type, a name that matches
+// only case-insensitively, a lone surrogate) is decoded by
+// go-json-experiment/json, which gives the same result, or the error.
 //
 // # Retry rules
 //

@@ -101,10 +101,10 @@ func check(t *testing.T, input []byte) (fastPath bool) {
 		return false
 	}
 	if slowErr != nil {
-		t.Fatalf("Decode(%q) succeeded, json.Unmarshal failed: %v", input, slowErr)
+		t.Fatalf("DecodeAt(%q) succeeded, json.Unmarshal failed: %v", input, slowErr)
 	}
 	if diff := cmp.Diff(slow, fast, equalTimes, cmp.AllowUnexported(record{})); diff != "" {
-		t.Fatalf("Decode(%q) differs from json.Unmarshal (-unmarshal +plan):\n%s", input, diff)
+		t.Fatalf("DecodeAt(%q) differs from json.Unmarshal (-unmarshal +plan):\n%s", input, diff)
 	}
 	return true
 }
@@ -156,7 +156,7 @@ func TestDecodeMatchesUnmarshal(t *testing.T) {
 	// common shapes must take the fast path.
 	for _, s := range seeds[:7] {
 		if _, ok, _, _ := decode(t, []byte(s)); !ok {
-			t.Errorf("Decode(%s) = false, want the fast path", s)
+			t.Errorf("DecodeAt(%s) = false, want the fast path", s)
 		}
 	}
 	t.Logf("%d of %d seeds decoded by the plan", fast, len(seeds))
@@ -181,7 +181,7 @@ func TestStringsShareThePage(t *testing.T) {
 		t.Fatalf("DecodeAt = %d, %v; want %d, true", end, ok, len(page)-1)
 	}
 	if r.S != "shared" || r.Named != "esc\naped" {
-		t.Fatalf("Decode = %q, %q", r.S, r.Named)
+		t.Fatalf("DecodeAt = %q, %q", r.S, r.Named)
 	}
 	if unsafe.StringData(r.S) != unsafe.StringData(page[7:]) {
 		t.Errorf("the string without escapes is a copy, want a substring of the page")

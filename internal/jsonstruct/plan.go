@@ -2,17 +2,21 @@
 // the general machinery of github.com/go-json-experiment/json, for the
 // shapes API records usually have: fields of strings, booleans, numbers
 // and RFC 3339 times, named by json tags, among members the struct does
-// not declare.
+// not declare. It reads JSON text held in a string with a scanner that
+// validates as it goes ([SkipValue], [ScanString], [ScanNumber]), so that
+// a page is read once.
 //
-// It is a fast path, not a second decoder: a [Plan] decodes only what it
-// can decode exactly as json.Unmarshal would with the options the rest
+// It is a fast path, not a second decoder. The scanner is sound, not
+// complete: what it accepts, jsontext accepts; anything else it reports
+// as not ok, for jsontext to judge. A [Plan] decodes only what it can
+// decode exactly as json.Unmarshal would with the options the rest
 // package uses (names matched case-insensitively, duplicate names allowed,
-// the last one kept, invalid UTF-8 replaced). Whatever it is not sure of,
-// it leaves to that decoder: [Plan.Decode] returns false and the caller
-// decodes the record again with json.Unmarshal, which gives the result, or
-// the error, the record would have had without a plan. A field of another
-// type (a nested struct, a slice, a map, a pointer, a type with its own
-// unmarshal method) is decoded on its own by json.Unmarshal.
+// the last one kept, invalid UTF-8 replaced); whatever it is not sure of,
+// [Plan.DecodeAt] reports as not ok, and the caller decodes the record
+// with json.Unmarshal, which gives the result, or the error, the record
+// would have had without a plan. A field of another type (a nested
+// struct, a slice, a map, a pointer, a type with its own unmarshal
+// method) is decoded on its own by json.Unmarshal.
 //
 // A decoded string without escapes is a substring of the page it came
 // from: the strings of all the records of a page share one copy of it.
@@ -82,7 +86,7 @@ func hasMethods(t reflect.Type) bool {
 // other than omitempty and omitzero, names that collide, or a type with
 // unmarshal methods of its own. opts are the options json.Unmarshal gets
 // for the fields a plan leaves to it; they must be the options the caller
-// decodes the whole record with when Decode returns false.
+// decodes the whole record with when DecodeAt returns false.
 func For(t reflect.Type, opts json.Options) *Plan {
 	if t.Kind() != reflect.Struct || hasMethods(t) {
 		return nil
