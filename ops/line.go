@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/connectkit/connector/internal/jsonstruct"
 	"github.com/connectkit/connector/schema"
 )
 
@@ -174,6 +175,10 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Most text needs no escapes: jump to the next byte that may.
+		if i += jsonstruct.PlainLen(s[i:]); i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {

@@ -272,3 +272,27 @@ func FuzzFastDecode(f *testing.F) {
 		}
 	})
 }
+
+// appendString writes every string as JSON that reads back as the same
+// string (invalid UTF-8 as U+FFFD), with no raw control character, U+2028
+// or U+2029, wherever such bytes fall around its eight-byte steps.
+func TestAppendStringAnywhere(t *testing.T) {
+	for n := range 20 {
+		for _, odd := range []string{"\"", "\\", "\n", "\x00", "\x1f", "\t", "é", "\u2028", "\u2029", "\xff", "\U0001F600", "<&>"} {
+			for at := 0; at <= n; at++ {
+				s := strings.Repeat("a", at) + odd + strings.Repeat("b", n-at)
+				out := appendString(nil, s)
+				var back string
+				if err := json.Unmarshal(out, &back); err != nil {
+					t.Fatalf("appendString(%q) = %s, not JSON: %v", s, out, err)
+				}
+				if want := strings.ToValidUTF8(s, "\uFFFD"); back != want {
+					t.Errorf("appendString(%q) = %s, reads back as %q", s, out, back)
+				}
+				if bytes.ContainsFunc(out, func(r rune) bool { return r < 0x20 || r == '\u2028' || r == '\u2029' }) {
+					t.Errorf("appendString(%q) = %q holds a raw line break or control character", s, out)
+				}
+			}
+		}
+	}
+}

@@ -40,35 +40,13 @@ func load64(s string, i int) uint64 {
 
 // ScanString validates the JSON string starting at s[i], which must be a
 // '"', and returns the offset just past it, whether it has escapes and
-// whether it is all ASCII. It looks at eight bytes at a time for a quote,
-// a backslash, a control character or a byte outside ASCII, and jumps to
-// the first one.
+// whether it is all ASCII.
 func ScanString(s string, i int) (end int, escaped, ascii, ok bool) {
-	const (
-		ones        = 0x0101010101010101
-		high        = 0x8080808080808080
-		quotes      = ones * '"'
-		backslashes = ones * '\\'
-		controls    = ones * 0x20
-	)
 	ascii = true
-	nonASCII := uint64(high) // the bits that flag a byte outside ASCII, until one is seen
+	nonASCII := uint64(high) // flag bytes outside ASCII, until one is seen
 	j := i + 1
 	for {
-		for j+8 <= len(s) {
-			w := load64(s, j)
-			// For a byte value c, (x-ones*c)&^x has the high bit of a byte
-			// of x set where the byte is below c: exactly so for the
-			// lowest such byte, which is the one used.
-			q, b := w^quotes, w^backslashes
-			m := ((q-ones)&^q | (b-ones)&^b | (w-controls)&^w | w&nonASCII) & high
-			if m == 0 {
-				j += 8
-				continue
-			}
-			j += bits.TrailingZeros64(m) / 8
-			break
-		}
+		j = nextSpecial(s, j, nonASCII)
 		if j >= len(s) {
 			return len(s), escaped, ascii, false
 		}
@@ -91,6 +69,44 @@ func ScanString(s string, i int) (end int, escaped, ascii, ok bool) {
 			j++
 		}
 	}
+}
+
+// PlainLen returns the length of the longest prefix of s that a JSON
+// string holds as it is: no quote, backslash, control character or byte
+// outside ASCII.
+func PlainLen(s string) int { return nextSpecial(s, 0, high) }
+
+const (
+	ones = 0x0101010101010101
+	high = 0x8080808080808080
+)
+
+// nextSpecial returns the offset of the first quote, backslash or control
+// character at or after s[j], or byte outside ASCII when nonASCII is
+// high (with nonASCII 0 those pass); len(s) if there is none. It looks
+// at eight bytes at a time.
+func nextSpecial(s string, j int, nonASCII uint64) int {
+	const (
+		quotes      = ones * '"'
+		backslashes = ones * '\\'
+		controls    = ones * 0x20
+	)
+	for ; j+8 <= len(s); j += 8 {
+		w := load64(s, j)
+		// For a byte value c, (x-ones*c)&^x has the high bit of a byte of
+		// x set where the byte is below c: exactly so for the lowest such
+		// byte, which is the one used.
+		q, b := w^quotes, w^backslashes
+		if m := ((q-ones)&^q | (b-ones)&^b | (w-controls)&^w | w&nonASCII) & high; m != 0 {
+			return j + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; j < len(s); j++ {
+		if c := s[j]; c == '"' || c == '\\' || c < 0x20 || (c >= utf8.RuneSelf && nonASCII != 0) {
+			return j
+		}
+	}
+	return j
 }
 
 // escapeLen returns the length of the escape sequence at s[j] (a '\\'),
