@@ -19,23 +19,27 @@ import (
 // the replay of a Dir, so that the two agree.
 //
 // The keys and values live in an arena of large byte chunks, and the rows
-// are found through a map from a hash of the key, so that nothing a
-// rowSet keeps per row holds a pointer: a table of millions of rows costs
-// the garbage collector a few chunks, and an insert neither allocates nor
-// hashes a string into a map of strings. The values are decoded again only
-// to read or merge a row. A rowSet is not safe for concurrent use.
+// are found through an open-addressing table of a hash of the key
+// (rowIndex), so that nothing a rowSet keeps per row holds a pointer: a
+// table of millions of rows costs the garbage collector a few chunks, and
+// an insert neither allocates nor hashes a string into a map of strings.
+// The values are decoded again only to read or merge a row. A rowSet is
+// not safe for concurrent use.
 type rowSet struct {
 	table *schema.Compiled
 	cols  []schema.Column // the declared columns, by position
 	isKey []bool          // by position: whether the column is in the key
 
-	seed   maphash.Seed
-	byHash map[uint32]uint32 // by a 32-bit hash of a key, its row in rows
-	clash  map[string]int    // the rows whose key hashes as an earlier row's
-	rows   rowList
-	arena  arena
-	buf    []byte // scratch for encoding a row
-	jbuf   []byte // scratch for compacting a JSON value
+	seed  maphash.Seed
+	byKey rowIndex // the rows by a 32-bit hash of their key
+	rows  rowList
+	arena arena
+	buf   []byte // scratch for encoding a row
+	jbuf  []byte // scratch for compacting a JSON value
+
+	// collide is cleared from every hash, for tests that make distinct
+	// keys hash alike; 0 but in tests.
+	collide uint32
 
 	// children indexes the keys of the rows by the text of their first k
 	// key columns (schema.Compiled.KeyPrefix), for each k a delete of
@@ -53,7 +57,7 @@ type storedRow struct {
 }
 
 func newRowSet(table *schema.Compiled) *rowSet {
-	s := &rowSet{seed: maphash.MakeSeed(), byHash: make(map[uint32]uint32)}
+	s := &rowSet{seed: maphash.MakeSeed()}
 	s.setTable(table)
 	return s
 }
@@ -120,27 +124,40 @@ func (s *rowSet) values(i int) []byte {
 
 // find returns the row with key.
 func (s *rowSet) find(key string) (int, bool) {
+	if s.byKey.n == 0 {
+		return 0, false
+	}
 	i, ok, _ := s.lookup(s.hash(key), key)
 	return i, ok
 }
 
-// hash returns the hash of key in byHash: 32 bits, which make its slots
-// half the size of 64-bit ones (a table of a million rows has about a
-// hundred keys whose hash an earlier key has, which clash holds).
-func (s *rowSet) hash(key string) uint32 { return uint32(maphash.String(s.seed, key)) }
+// hash returns the hash of key in the index: 32 bits, which make its
+// slots half the size of ones with a 64-bit hash. Keys whose hashes are
+// equal (a table of a million rows has about a hundred pairs) cost a
+// comparison of keys more, not a mistake.
+func (s *rowSet) hash(key string) uint32 {
+	return uint32(maphash.String(s.seed, key)) &^ s.collide
+}
 
-// lookup returns the row with key, whose hash is h, and whether byHash
-// holds h (for key or for another key).
-func (s *rowSet) lookup(h uint32, key string) (i int, ok, taken bool) {
-	j, taken := s.byHash[h]
-	if i = int(j); !taken {
-		return 0, false, false
+// lookup returns the row with key, whose hash is h, or else the empty
+// slot of the index where it goes. The index must have an empty slot
+// (see rowIndex.reserve).
+func (s *rowSet) lookup(h uint32, key string) (i int, ok bool, slot int) {
+	slots := s.byKey.slots
+	mask := len(slots) - 1
+	for j := s.byKey.start(h); ; j = (j + 1) & mask {
+		e := slots[j]
+		if e == 0 {
+			return 0, false, j
+		}
+		if uint32(e>>32) != h {
+			continue
+		}
+		i := int(uint32(e)) - 1
+		if r := s.rows.at(i); string(s.arena.bytes(r.ref)[:r.keyLen]) == key {
+			return i, true, j
+		}
 	}
-	if r := s.rows.at(i); string(s.arena.bytes(r.ref)[:r.keyLen]) == key {
-		return i, true, true
-	}
-	i, ok = s.clash[key]
-	return i, ok, true
 }
 
 // store encodes key and vals, a full row, into the arena as row i, which
@@ -233,10 +250,11 @@ func (s *rowSet) markDeleted(i int, synced int64) {
 func (s *rowSet) put(vals []any, synced int64) error {
 	key := s.table.KeyOf(vals)
 	h := s.hash(key)
-	i, ok, taken := s.lookup(h, key)
+	s.byKey.reserve()
+	i, ok, slot := s.lookup(h, key)
 	if !ok {
-		if s.rows.len() > math.MaxUint32 {
-			return fmt.Errorf("more than %d rows", uint64(math.MaxUint32)+1)
+		if s.rows.len() >= math.MaxUint32 {
+			return fmt.Errorf("more than %d rows", uint64(math.MaxUint32))
 		}
 		i = s.rows.push()
 	}
@@ -252,14 +270,7 @@ func (s *rowSet) put(vals []any, synced int64) error {
 		s.compact()
 		return nil
 	}
-	if taken {
-		if s.clash == nil {
-			s.clash = make(map[string]int)
-		}
-		s.clash[key] = i
-	} else {
-		s.byHash[h] = uint32(i)
-	}
+	s.byKey.set(slot, h, i)
 	for k, idx := range s.children { // nil but for child tables
 		p := s.table.KeyPrefix(vals, k)
 		if idx[p] == nil {
