@@ -34,7 +34,6 @@ type rowSet struct {
 	byKey rowIndex // the rows by a 32-bit hash of their key
 	rows  rowList
 	arena arena
-	buf   []byte // scratch for encoding a row
 	jbuf  []byte // scratch for compacting a JSON value
 
 	// collide is cleared from every hash, for tests that make distinct
@@ -161,22 +160,23 @@ func (s *rowSet) lookup(h uint32, key string) (i int, ok bool, slot int) {
 }
 
 // store encodes key and vals, a full row, into the arena as row i, which
-// keeps its other fields.
+// keeps its other fields. The row is encoded in place, in the free end
+// of the arena's last chunk.
 func (s *rowSet) store(i int, key string, vals []any) error {
-	var err error
-	s.buf = append(s.buf[:0], key...)
-	s.buf, s.jbuf, err = appendStored(s.buf, s.jbuf, s.cols, vals)
+	b := append(s.arena.tail(), key...)
+	b, jbuf, err := appendStored(b, s.jbuf, s.cols, vals)
+	s.jbuf = jbuf
 	if err != nil {
 		return err
 	}
-	if len(s.buf) > math.MaxUint32 {
-		return fmt.Errorf("a row of %d bytes is too large", len(s.buf))
+	if len(b) > math.MaxUint32 {
+		return fmt.Errorf("a row of %d bytes is too large", len(b))
 	}
 	r := s.rows.at(i)
 	if r.ref.n > 0 {
 		s.arena.free(r.ref)
 	}
-	r.ref, r.keyLen = s.arena.put(s.buf), uint32(len(key))
+	r.ref, r.keyLen = s.arena.commit(b), uint32(len(key))
 	return nil
 }
 
@@ -398,6 +398,34 @@ func (a *arena) put(b []byte) span {
 	a.chunks[n-1] = append(c, b...)
 	a.live += len(b)
 	return sp
+}
+
+// tail returns the free end of the last chunk, empty, for appending a
+// byte string to give to commit.
+func (a *arena) tail() []byte {
+	if n := len(a.chunks); n > 0 {
+		c := a.chunks[n-1]
+		return c[len(c):len(c):cap(c)]
+	}
+	return nil
+}
+
+// commit keeps b, a slice returned by tail and appended to since, at
+// most math.MaxUint32 bytes: in place if it still lies in the chunk's
+// free end, else by copying it.
+func (a *arena) commit(b []byte) span {
+	if n := len(a.chunks); n > 0 {
+		c := a.chunks[n-1]
+		// An append that outgrew the free end moved b to a new array of
+		// a larger capacity.
+		if free := cap(c) - len(c); len(b) > 0 && cap(b) == free {
+			sp := span{chunk: uint32(n - 1), off: uint32(len(c)), n: uint32(len(b))}
+			a.chunks[n-1] = c[:len(c)+len(b)]
+			a.live += len(b)
+			return sp
+		}
+	}
+	return a.put(b)
 }
 
 // bytes returns the byte string at sp, in place.

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"bytes"
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
@@ -263,6 +264,38 @@ func TestRowSetDeleteReinsert(t *testing.T) {
 	checkIndex(t, s, want)
 	if n := len(s.live()); n != len(keys) {
 		t.Fatalf("%d live rows after upserting %d again", n, len(keys))
+	}
+}
+
+// TestArenaCommit encodes byte strings in the free end of the last chunk
+// and past it: each reads back, and only the ones that did not fit were
+// copied to a new chunk.
+func TestArenaCommit(t *testing.T) {
+	var a arena
+	var spans []span
+	var want [][]byte
+	for i := range 2000 {
+		b := append(a.tail(), strings.Repeat(string(rune('a'+i%26)), 1+i%700)...)
+		n := len(a.chunks)
+		spans, want = append(spans, a.commit(b)), append(want, bytes.Clone(b))
+		if len(a.chunks) > n+1 {
+			t.Fatalf("commit %d added %d chunks", i, len(a.chunks)-n)
+		}
+	}
+	live := 0
+	for i, sp := range spans {
+		if got := a.bytes(sp); !bytes.Equal(got, want[i]) {
+			t.Fatalf("span %d: %d bytes %.10q..., want %d bytes %.10q...", i, len(got), got, len(want[i]), want[i])
+		}
+		live += len(want[i])
+	}
+	if a.live != live {
+		t.Errorf("arena: %d live bytes, want %d", a.live, live)
+	}
+	for k, c := range a.chunks[:len(a.chunks)-1] {
+		if len(c) > cap(c) || cap(c) > maxChunk {
+			t.Errorf("chunk %d: %d bytes of %d", k, len(c), cap(c))
+		}
 	}
 }
 
