@@ -67,11 +67,12 @@ func appendStored(b, scratch []byte, cols []schema.Column, vals []any) (out, gro
 			b = append(b, tagFloat)
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
 		case time.Time:
-			if err := checkYear(x); err != nil {
-				return nil, scratch, fmt.Errorf("column %q: %w", cols[i].Name, err)
+			sec := x.Unix()
+			if !yearOK(sec) {
+				return nil, scratch, fmt.Errorf("column %q: %w", cols[i].Name, checkYear(x))
 			}
 			b = append(b, tagTime)
-			b = binary.AppendVarint(b, x.Unix())
+			b = binary.AppendVarint(b, sec)
 			b = binary.AppendUvarint(b, uint64(x.Nanosecond()))
 		case []byte:
 			b = append(b, tagBytes)
@@ -163,8 +164,20 @@ func decodeStored(data []byte, n int) ([]any, error) {
 // checkYear rejects a time that RFC 3339 cannot write: one outside the
 // years 0 to 9999 in UTC.
 func checkYear(t time.Time) error {
-	if y := t.UTC().Year(); y < 0 || y > 9999 {
+	if !yearOK(t.Unix()) {
 		return fmt.Errorf("time %v: year outside [0, 9999] cannot be written", t)
 	}
 	return nil
 }
+
+// The Unix times of 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z.
+const (
+	minYearUnix = -62167219200
+	endYearUnix = 253402300800
+)
+
+// yearOK reports whether the time whose Unix seconds (rounded down, as
+// time.Time.Unix gives them) are sec falls in the years 0 to 9999 in UTC:
+// the bounds are whole seconds, so the nanoseconds do not matter. It is
+// checkYear without computing the date.
+func yearOK(sec int64) bool { return sec >= minYearUnix && sec < endYearUnix }

@@ -3,6 +3,7 @@ package ops
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -111,4 +112,32 @@ func FuzzDecodeStored(f *testing.F) {
 		}
 		_, _ = decodeStored(data, n) // no panic
 	})
+}
+
+// TestCheckYear compares checkYear, which compares Unix seconds, with the
+// year in UTC it stands for, around the bounds and at random times, in
+// zones other than UTC too.
+func TestCheckYear(t *testing.T) {
+	east, west := time.FixedZone("east", 14*3600), time.FixedZone("west", -12*3600)
+	var times []time.Time
+	for _, b := range []time.Time{
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(0, 0),
+	} {
+		for _, d := range []time.Duration{-time.Second - 1, -time.Second, -1, 0, 1, time.Second - 1, time.Second} {
+			times = append(times, b.Add(d), b.Add(d).In(east), b.Add(d).In(west))
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		sec := r.Int64N(2*endYearUnix) - endYearUnix
+		times = append(times, time.Unix(sec, r.Int64N(1e9)).In(east))
+	}
+	for _, tm := range times {
+		y := tm.UTC().Year()
+		if ok := checkYear(tm) == nil; ok != (y >= 0 && y <= 9999) {
+			t.Errorf("checkYear(%v) (year %d in UTC) = ok %v", tm, y, ok)
+		}
+	}
 }

@@ -19,23 +19,26 @@ import (
 // the replay of a Dir, so that the two agree.
 //
 // The keys and values live in an arena of large byte chunks, and the rows
-// are found through a map from a hash of the key, so that nothing a
-// rowSet keeps per row holds a pointer: a table of millions of rows costs
-// the garbage collector a few chunks, and an insert neither allocates nor
-// hashes a string into a map of strings. The values are decoded again only
-// to read or merge a row. A rowSet is not safe for concurrent use.
+// are found through an open-addressing table of a hash of the key
+// (rowIndex), so that nothing a rowSet keeps per row holds a pointer: a
+// table of millions of rows costs the garbage collector a few chunks, and
+// an insert neither allocates nor hashes a string into a map of strings.
+// The values are decoded again only to read or merge a row. A rowSet is
+// not safe for concurrent use.
 type rowSet struct {
 	table *schema.Compiled
 	cols  []schema.Column // the declared columns, by position
 	isKey []bool          // by position: whether the column is in the key
 
-	seed   maphash.Seed
-	byHash map[uint32]uint32 // by a 32-bit hash of a key, its row in rows
-	clash  map[string]int    // the rows whose key hashes as an earlier row's
-	rows   rowList
-	arena  arena
-	buf    []byte // scratch for encoding a row
-	jbuf   []byte // scratch for compacting a JSON value
+	seed  maphash.Seed
+	byKey rowIndex // the rows by a 32-bit hash of their key
+	rows  rowList
+	arena arena
+	jbuf  []byte // scratch for compacting a JSON value
+
+	// collide is cleared from every hash, for tests that make distinct
+	// keys hash alike; 0 but in tests.
+	collide uint32
 
 	// children indexes the keys of the rows by the text of their first k
 	// key columns (schema.Compiled.KeyPrefix), for each k a delete of
@@ -53,7 +56,7 @@ type storedRow struct {
 }
 
 func newRowSet(table *schema.Compiled) *rowSet {
-	s := &rowSet{seed: maphash.MakeSeed(), byHash: make(map[uint32]uint32)}
+	s := &rowSet{seed: maphash.MakeSeed()}
 	s.setTable(table)
 	return s
 }
@@ -120,46 +123,60 @@ func (s *rowSet) values(i int) []byte {
 
 // find returns the row with key.
 func (s *rowSet) find(key string) (int, bool) {
+	if s.byKey.n == 0 {
+		return 0, false
+	}
 	i, ok, _ := s.lookup(s.hash(key), key)
 	return i, ok
 }
 
-// hash returns the hash of key in byHash: 32 bits, which make its slots
-// half the size of 64-bit ones (a table of a million rows has about a
-// hundred keys whose hash an earlier key has, which clash holds).
-func (s *rowSet) hash(key string) uint32 { return uint32(maphash.String(s.seed, key)) }
+// hash returns the hash of key in the index: 32 bits, which make its
+// slots half the size of ones with a 64-bit hash. Keys whose hashes are
+// equal (a table of a million rows has about a hundred pairs) cost a
+// comparison of keys more, not a mistake.
+func (s *rowSet) hash(key string) uint32 {
+	return uint32(maphash.String(s.seed, key)) &^ s.collide
+}
 
-// lookup returns the row with key, whose hash is h, and whether byHash
-// holds h (for key or for another key).
-func (s *rowSet) lookup(h uint32, key string) (i int, ok, taken bool) {
-	j, taken := s.byHash[h]
-	if i = int(j); !taken {
-		return 0, false, false
+// lookup returns the row with key, whose hash is h, or else the empty
+// slot of the index where it goes. The index must have an empty slot
+// (see rowIndex.reserve).
+func (s *rowSet) lookup(h uint32, key string) (i int, ok bool, slot int) {
+	slots := s.byKey.slots
+	mask := len(slots) - 1
+	for j := s.byKey.start(h); ; j = (j + 1) & mask {
+		e := slots[j]
+		if e == 0 {
+			return 0, false, j
+		}
+		if uint32(e>>32) != h {
+			continue
+		}
+		i := int(uint32(e)) - 1
+		if r := s.rows.at(i); string(s.arena.bytes(r.ref)[:r.keyLen]) == key {
+			return i, true, j
+		}
 	}
-	if r := s.rows.at(i); string(s.arena.bytes(r.ref)[:r.keyLen]) == key {
-		return i, true, true
-	}
-	i, ok = s.clash[key]
-	return i, ok, true
 }
 
 // store encodes key and vals, a full row, into the arena as row i, which
-// keeps its other fields.
+// keeps its other fields. The row is encoded in place, in the free end
+// of the arena's last chunk.
 func (s *rowSet) store(i int, key string, vals []any) error {
-	var err error
-	s.buf = append(s.buf[:0], key...)
-	s.buf, s.jbuf, err = appendStored(s.buf, s.jbuf, s.cols, vals)
+	b := append(s.arena.tail(), key...)
+	b, jbuf, err := appendStored(b, s.jbuf, s.cols, vals)
+	s.jbuf = jbuf
 	if err != nil {
 		return err
 	}
-	if len(s.buf) > math.MaxUint32 {
-		return fmt.Errorf("a row of %d bytes is too large", len(s.buf))
+	if len(b) > math.MaxUint32 {
+		return fmt.Errorf("a row of %d bytes is too large", len(b))
 	}
 	r := s.rows.at(i)
 	if r.ref.n > 0 {
 		s.arena.free(r.ref)
 	}
-	r.ref, r.keyLen = s.arena.put(s.buf), uint32(len(key))
+	r.ref, r.keyLen = s.arena.commit(b), uint32(len(key))
 	return nil
 }
 
@@ -233,10 +250,11 @@ func (s *rowSet) markDeleted(i int, synced int64) {
 func (s *rowSet) put(vals []any, synced int64) error {
 	key := s.table.KeyOf(vals)
 	h := s.hash(key)
-	i, ok, taken := s.lookup(h, key)
+	s.byKey.reserve()
+	i, ok, slot := s.lookup(h, key)
 	if !ok {
-		if s.rows.len() > math.MaxUint32 {
-			return fmt.Errorf("more than %d rows", uint64(math.MaxUint32)+1)
+		if s.rows.len() >= math.MaxUint32 {
+			return fmt.Errorf("more than %d rows", uint64(math.MaxUint32))
 		}
 		i = s.rows.push()
 	}
@@ -252,14 +270,7 @@ func (s *rowSet) put(vals []any, synced int64) error {
 		s.compact()
 		return nil
 	}
-	if taken {
-		if s.clash == nil {
-			s.clash = make(map[string]int)
-		}
-		s.clash[key] = i
-	} else {
-		s.byHash[h] = uint32(i)
-	}
+	s.byKey.set(slot, h, i)
 	for k, idx := range s.children { // nil but for child tables
 		p := s.table.KeyPrefix(vals, k)
 		if idx[p] == nil {
@@ -387,6 +398,34 @@ func (a *arena) put(b []byte) span {
 	a.chunks[n-1] = append(c, b...)
 	a.live += len(b)
 	return sp
+}
+
+// tail returns the free end of the last chunk, empty, for appending a
+// byte string to give to commit.
+func (a *arena) tail() []byte {
+	if n := len(a.chunks); n > 0 {
+		c := a.chunks[n-1]
+		return c[len(c):len(c):cap(c)]
+	}
+	return nil
+}
+
+// commit keeps b, a slice returned by tail and appended to since, at
+// most math.MaxUint32 bytes: in place if it still lies in the chunk's
+// free end, else by copying it.
+func (a *arena) commit(b []byte) span {
+	if n := len(a.chunks); n > 0 {
+		c := a.chunks[n-1]
+		// An append that outgrew the free end moved b to a new array of
+		// a larger capacity.
+		if free := cap(c) - len(c); len(b) > 0 && cap(b) == free {
+			sp := span{chunk: uint32(n - 1), off: uint32(len(c)), n: uint32(len(b))}
+			a.chunks[n-1] = c[:len(c)+len(b)]
+			a.live += len(b)
+			return sp
+		}
+	}
+	return a.put(b)
 }
 
 // bytes returns the byte string at sp, in place.
