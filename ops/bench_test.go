@@ -11,6 +11,7 @@ import (
 
 	"github.com/connectkit/connector/mockapi"
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/opstest"
 	"github.com/connectkit/connector/schema"
 	"github.com/connectkit/connector/state"
 )
@@ -286,23 +287,6 @@ func BenchmarkMemoryUpsert(b *testing.B) {
 	})
 }
 
-// usersTable is the table of examples/users: a UUID key, text, and two
-// times.
-var usersTable = schema.Table{
-	Name:       "user",
-	PrimaryKey: []string{"id"},
-	Columns: []schema.Column{
-		{Name: "id", Type: schema.String},
-		{Name: "name", Type: schema.String},
-		{Name: "email", Type: schema.String},
-		{Name: "address", Type: schema.String},
-		{Name: "company", Type: schema.String},
-		{Name: "job", Type: schema.String},
-		{Name: "updatedAt", Type: schema.UTCDateTime},
-		{Name: "createdAt", Type: schema.UTCDateTime},
-	},
-}
-
 // BenchmarkMemoryUsers writes 200,000 upserts of the users of
 // examples/users (random version 4 UUID keys, as mockapi serves them),
 // normalized beforehand, in pages of 100 into a fresh Memory per
@@ -313,7 +297,7 @@ var usersTable = schema.Table{
 func BenchmarkMemoryUsers(b *testing.B) {
 	const n = 200_000
 	ctx := context.Background()
-	c, err := usersTable.Compile()
+	c, err := opstest.Users.Compile()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -334,7 +318,7 @@ func BenchmarkMemoryUsers(b *testing.B) {
 	cpu0 := cpuTime()
 	for b.Loop() {
 		m := ops.NewMemory()
-		if err := m.Prepare(ctx, []schema.Table{usersTable}); err != nil {
+		if err := m.Prepare(ctx, []schema.Table{opstest.Users}); err != nil {
 			b.Fatal(err)
 		}
 		for i := 0; i < n; i += cap(page) {

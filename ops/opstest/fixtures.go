@@ -40,6 +40,23 @@ func Clock() func() time.Time {
 // At returns the time of the i-th call (from 1) of a [Clock].
 func At(i int) time.Time { return T0.Add(time.Duration(i-1) * time.Second) }
 
+// Users is the table of examples/users, which the benchmarks load: a
+// UUID text key, five more strings and two times.
+var Users = schema.Table{
+	Name:       "user",
+	PrimaryKey: []string{"id"},
+	Columns: []schema.Column{
+		{Name: "id", Type: schema.String},
+		{Name: "name", Type: schema.String},
+		{Name: "email", Type: schema.String},
+		{Name: "address", Type: schema.String},
+		{Name: "company", Type: schema.String},
+		{Name: "job", Type: schema.String},
+		{Name: "updatedAt", Type: schema.UTCDateTime},
+		{Name: "createdAt", Type: schema.UTCDateTime},
+	},
+}
+
 // Items is a small table: id LONG (the key), name STRING, qty LONG.
 var Items = schema.Table{
 	Name:       "items",

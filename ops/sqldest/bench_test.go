@@ -8,26 +8,11 @@ import (
 	"time"
 
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/opstest"
 	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/schema"
 	"github.com/connectkit/connector/state"
 )
-
-// benchUsers is the seed's user row: six strings and two times.
-var benchUsers = schema.Table{
-	Name:       "user",
-	PrimaryKey: []string{"id"},
-	Columns: []schema.Column{
-		{Name: "id", Type: schema.String},
-		{Name: "name", Type: schema.String},
-		{Name: "email", Type: schema.String},
-		{Name: "address", Type: schema.String},
-		{Name: "company", Type: schema.String},
-		{Name: "job", Type: schema.String},
-		{Name: "updatedAt", Type: schema.UTCDateTime},
-		{Name: "createdAt", Type: schema.UTCDateTime},
-	},
-}
 
 func benchRow(i int) schema.Row {
 	return schema.Row{
@@ -46,7 +31,7 @@ func benchRow(i int) schema.Row {
 // comparing multi-row INSERTs of BatchSize rows with one prepared
 // single-row INSERT per row (batch=1).
 func BenchmarkWrite(b *testing.B) {
-	users, err := benchUsers.Compile()
+	users, err := opstest.Users.Compile()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,7 +44,7 @@ func BenchmarkWrite(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer db.Close()
-				if err := db.Prepare(ctx, []schema.Table{benchUsers}); err != nil {
+				if err := db.Prepare(ctx, []schema.Table{opstest.Users}); err != nil {
 					b.Fatal(err)
 				}
 				batchOps := make([]ops.Op, 0, page)

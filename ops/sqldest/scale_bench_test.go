@@ -14,12 +14,13 @@ import (
 	"time"
 
 	"github.com/connectkit/connector/ops"
+	"github.com/connectkit/connector/ops/opstest"
 	"github.com/connectkit/connector/ops/sqldest"
 	"github.com/connectkit/connector/schema"
 	"github.com/connectkit/connector/state"
 )
 
-// BenchmarkScale loads N rows of the examples/users shape (benchUsers,
+// BenchmarkScale loads N rows of the examples/users shape (opstest.Users,
 // about 300 bytes a row) into a new table the way the connector runtime
 // drives a destination: Write of a page of 100 upserts, a Checkpoint every
 // ckpt rows (20,000 approximates the runtime's default of one checkpoint
@@ -114,7 +115,7 @@ type scaleResult struct {
 func runScale(b *testing.B, n, ckpt int, random bool) scaleResult {
 	b.Helper()
 	ctx := context.Background()
-	users, err := benchUsers.Compile()
+	users, err := opstest.Users.Compile()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -148,7 +149,7 @@ func runScale(b *testing.B, n, ckpt int, random bool) scaleResult {
 		if _, err := db.LoadState(ctx); err != nil {
 			b.Fatal(err)
 		}
-		if err := db.Prepare(ctx, []schema.Table{benchUsers}); err != nil {
+		if err := db.Prepare(ctx, []schema.Table{opstest.Users}); err != nil {
 			b.Fatal(err)
 		}
 		opening = time.Since(t)
