@@ -66,7 +66,6 @@ type record struct {
 	Ints   map[string]int    `json:"ints"`
 	Skip   string            `json:"-"`
 	hidden string            //
-	Dash   string            `json:"-,omitempty"`
 	Nested map[string]*inner `json:"nested"`
 }
 
@@ -204,6 +203,7 @@ func TestForDeclines(t *testing.T) {
 		B string `json:"Name"`
 	}
 	type trailingComma struct {
+		//lint:ignore SA5008 the malformed tag is the case under test
 		A string `json:"a,"`
 	}
 	type quoted struct {
