@@ -36,21 +36,17 @@ func scanPage[T any](page string, l *layout, fieldPaths []string, maxItems, size
 		}
 		found = true
 		if i < len(page) && page[i] == 'n' {
-			end, ok := jsonstruct.SkipValue(page, i)
-			return end, ok
+			return jsonstruct.SkipValue(page, i)
 		}
 		if i >= len(page) || page[i] != '[' {
 			return i, false
 		}
-		start := i + 1 // a record's range starts after the '[' or ',' before it
-		i = jsonstruct.SkipSpace(page, start)
-		if i < len(page) && page[i] == ']' {
-			return i + 1, true
-		}
-		for {
+		// A record's range starts after the '[' or ',' before it.
+		return jsonstruct.ScanArray(page, i, func(start int) (int, bool) {
 			if len(items) >= maxItems {
-				return i, false
+				return start, false
 			}
+			i := jsonstruct.SkipSpace(page, start)
 			var zero T
 			items = append(items, zero)
 			item := &items[len(items)-1]
@@ -65,72 +61,36 @@ func scanPage[T any](page string, l *layout, fieldPaths []string, maxItems, size
 				}
 			}
 			m.bounds = append(m.bounds, int64(start), int64(end))
-			i = jsonstruct.SkipSpace(page, end)
-			if i < len(page) && page[i] == ']' {
-				return i + 1, true
-			}
-			if i >= len(page) || page[i] != ',' {
-				return i, false
-			}
-			start = i + 1
-			i = jsonstruct.SkipSpace(page, start)
-		}
+			return end, true
+		})
 	}
 	recordsPath := strings.Join(l.records, ".")
 	// walk reads the object at page[i], whose dotted path is path, and
 	// returns the offset past it.
 	var walk func(i int, path string) (int, bool)
 	walk = func(i int, path string) (int, bool) {
-		if i >= len(page) || page[i] != '{' {
-			return i, false
-		}
-		i = jsonstruct.SkipSpace(page, i+1)
-		if i < len(page) && page[i] == '}' {
-			return i + 1, true
-		}
-		for {
-			if i >= len(page) || page[i] != '"' {
+		return jsonstruct.ScanObject(page, i, func(name string, escaped, _ bool, i int) (int, bool) {
+			if escaped {
 				return i, false
 			}
-			end, escaped, _, ok := jsonstruct.ScanString(page, i)
-			if !ok || escaped {
-				return end, false
-			}
-			p := page[i+1 : end-1]
+			p := name
 			if path != "" {
-				p = path + "." + p
+				p = path + "." + name
 			}
-			i = jsonstruct.SkipSpace(page, end)
-			if i >= len(page) || page[i] != ':' {
-				return i, false
-			}
-			i = jsonstruct.SkipSpace(page, i+1)
 			switch f := l.fields[p]; {
 			case l.records != nil && p == recordsPath:
-				i, ok = readRecords(i)
+				return readRecords(i)
 			case f > 0:
-				var e int
-				if e, ok = jsonstruct.SkipValue(page, i); ok {
+				e, ok := jsonstruct.SkipValue(page, i)
+				if ok {
 					m.values[f-1] = []byte(page[i:e])
 				}
-				i = e
+				return e, ok
 			case i < len(page) && page[i] == '{' && wanted(l, fieldPaths, p):
-				i, ok = walk(i, p)
-			default:
-				i, ok = jsonstruct.SkipValue(page, i)
+				return walk(i, p)
 			}
-			if !ok {
-				return i, false
-			}
-			i = jsonstruct.SkipSpace(page, i)
-			if i < len(page) && page[i] == '}' {
-				return i + 1, true
-			}
-			if i >= len(page) || page[i] != ',' {
-				return i, false
-			}
-			i = jsonstruct.SkipSpace(page, i+1)
-		}
+			return jsonstruct.SkipValue(page, i)
+		})
 	}
 	i := jsonstruct.SkipSpace(page, 0)
 	var ok bool

@@ -22,26 +22,12 @@ import (
 // zeroes it and leaves the value to json.Unmarshal with the plan's
 // options, or to a jsontext.Decoder, which report what is wrong.
 func (p *Plan) DecodeAt(v unsafe.Pointer, page string, i int) (end int, ok bool) {
-	i = SkipSpace(page, i)
-	if i >= len(page) || page[i] != '{' {
-		return i, false
-	}
 	var scratch []byte // for unquoting strings with escapes
 	next := 0          // the field expected next: members usually come in one order
-	i = SkipSpace(page, i+1)
-	if i < len(page) && page[i] == '}' {
-		return i + 1, true
-	}
-	for {
-		// The member's name.
-		if i >= len(page) || page[i] != '"' {
+	return ScanObject(page, i, func(name string, escaped, ascii bool, i int) (int, bool) {
+		if escaped {
 			return i, false
 		}
-		end, escaped, ascii, ok := ScanString(page, i)
-		if !ok || escaped {
-			return end, false
-		}
-		name := page[i+1 : end-1]
 		f := -1
 		if next < len(p.fields) && name == p.fields[next].name {
 			f = next
@@ -53,56 +39,29 @@ func (p *Plan) DecodeAt(v unsafe.Pointer, page string, i int) (end int, ok bool)
 				}
 			}
 			if f < 0 && (!ascii || p.foldsAsField(name)) {
-				return end, false
+				return i, false
 			}
 		}
-		i = SkipSpace(page, end)
-		if i >= len(page) || page[i] != ':' {
-			return i, false
-		}
-		i = SkipSpace(page, i+1)
-		// The member's value.
-		var val value
+		val := value{start: i}
+		var ok bool
 		if i < len(page) && page[i] == '"' {
 			val.end, val.escaped, val.ascii, ok = ScanString(page, i)
 		} else {
 			val.end, ok = skipValue(page, i, 1)
 		}
-		if !ok {
-			return val.end, false
+		if !ok || f < 0 {
+			return val.end, ok
 		}
-		if f >= 0 {
-			val.start = i
-			if !p.set(&p.fields[f], unsafe.Add(v, p.fields[f].off), &val, page, &scratch) {
-				return i, false
-			}
-			next = f + 1
-		}
-		i = SkipSpace(page, val.end)
-		if i < len(page) && page[i] == '}' {
-			return i + 1, true
-		}
-		if i >= len(page) || page[i] != ',' {
-			return i, false
-		}
-		i = SkipSpace(page, i+1)
-	}
+		next = f + 1
+		return val.end, p.set(&p.fields[f], unsafe.Add(v, p.fields[f].off), &val, page, &scratch)
+	})
 }
 
-// foldsAsField reports whether name, not a field's name, is one a field's
-// matches case-insensitively.
+// foldsAsField reports whether name, an ASCII name that is not a field's,
+// is one a field's matches case-insensitively.
 func (p *Plan) foldsAsField(name string) bool {
 	var arr [64]byte
-	b := arr[:0]
-	for _, c := range []byte(name) {
-		switch {
-		case c == '_' || c == '-':
-		case 'a' <= c && c <= 'z':
-			b = append(b, c-('a'-'A'))
-		default:
-			b = append(b, c)
-		}
-	}
+	b, _ := appendFold(arr[:0], name)
 	return p.folded[string(b)]
 }
 

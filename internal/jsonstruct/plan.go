@@ -3,8 +3,8 @@
 // shapes API records usually have: fields of strings, booleans, numbers
 // and RFC 3339 times, named by json tags, among members the struct does
 // not declare. It reads JSON text held in a string with a scanner that
-// validates as it goes ([SkipValue], [ScanString], [ScanNumber]), so that
-// a page is read once.
+// validates as it goes ([SkipValue], [ScanObject], [ScanArray],
+// [ScanString]), so that a page is read once.
 //
 // It is a fast path, not a second decoder. The scanner is sound, not
 // complete: what it accepts, jsontext accepts; anything else it reports
@@ -57,9 +57,8 @@ type field struct {
 // Plan decodes JSON objects into one struct type. It is safe for
 // concurrent use.
 type Plan struct {
-	typ    reflect.Type
 	fields []field
-	// folded holds the folded names of the fields (see fold): a member
+	// folded holds the folded names of the fields (see appendFold): a member
 	// whose name is not a field's but folds as one matches it
 	// case-insensitively, which the plan leaves to json.Unmarshal.
 	folded map[string]bool
@@ -91,7 +90,7 @@ func For(t reflect.Type, opts json.Options) *Plan {
 	if t.Kind() != reflect.Struct || hasMethods(t) {
 		return nil
 	}
-	p := &Plan{typ: t, folded: make(map[string]bool), opts: opts}
+	p := &Plan{folded: make(map[string]bool), opts: opts}
 	names := make(map[string]bool)
 	for i := range t.NumField() {
 		sf := t.Field(i)
@@ -117,7 +116,8 @@ func For(t reflect.Type, opts json.Options) *Plan {
 				return nil
 			}
 		}
-		f, ok := fold(name)
+		b, ok := appendFold(nil, name)
+		f := string(b)
 		if !ok || names[name] || p.folded[f] {
 			return nil
 		}
@@ -159,16 +159,15 @@ func bitsOf(t reflect.Type) int {
 	return 0
 }
 
-// fold returns name in ASCII upper case without '_' and '-'; false when
-// name has a byte outside ASCII. Two ASCII names json.Unmarshal matches
-// case-insensitively fold alike.
-func fold(name string) (string, bool) {
-	b := make([]byte, 0, len(name))
+// appendFold appends name in ASCII upper case without '_' and '-' to b;
+// false when name has a byte outside ASCII. Two ASCII names
+// json.Unmarshal matches case-insensitively fold alike.
+func appendFold(b []byte, name string) ([]byte, bool) {
 	for i := range len(name) {
 		c := name[i]
 		switch {
 		case c >= utf8.RuneSelf:
-			return "", false
+			return b, false
 		case c == '_' || c == '-':
 		case 'a' <= c && c <= 'z':
 			b = append(b, c-('a'-'A'))
@@ -176,5 +175,5 @@ func fold(name string) (string, bool) {
 			b = append(b, c)
 		}
 	}
-	return string(b), true
+	return b, true
 }

@@ -161,9 +161,9 @@ func hex4(s string, i int) int {
 	return r
 }
 
-// ScanNumber validates the JSON number starting at s[i] and returns the
+// scanNumber validates the JSON number starting at s[i] and returns the
 // offset just past it.
-func ScanNumber(s string, i int) (end int, ok bool) {
+func scanNumber(s string, i int) (end int, ok bool) {
 	j := i
 	if j < len(s) && s[j] == '-' {
 		j++
@@ -246,60 +246,78 @@ func skipValue(s string, i, depth int) (int, bool) {
 		return scanLiteral(s, i, "false")
 	case 'n':
 		return scanLiteral(s, i, "null")
-	case '{':
+	case '{', '[':
 		if depth >= maxDepth {
 			return i, false
 		}
-		j := SkipSpace(s, i+1)
-		if j < len(s) && s[j] == '}' {
-			return j + 1, true
+		if s[i] == '{' {
+			return ScanObject(s, i, func(_ string, _, _ bool, v int) (int, bool) { return skipValue(s, v, depth+1) })
 		}
-		for {
-			if j >= len(s) || s[j] != '"' {
-				return j, false
-			}
-			end, _, _, ok := ScanString(s, j)
-			if !ok {
-				return end, false
-			}
-			j = SkipSpace(s, end)
-			if j >= len(s) || s[j] != ':' {
-				return j, false
-			}
-			if j, ok = skipValue(s, SkipSpace(s, j+1), depth+1); !ok {
-				return j, false
-			}
-			j = SkipSpace(s, j)
-			if j < len(s) && s[j] == '}' {
-				return j + 1, true
-			}
-			if j >= len(s) || s[j] != ',' {
-				return j, false
-			}
-			j = SkipSpace(s, j+1)
-		}
-	case '[':
-		if depth >= maxDepth {
-			return i, false
-		}
-		j := SkipSpace(s, i+1)
-		if j < len(s) && s[j] == ']' {
-			return j + 1, true
-		}
-		for {
-			var ok bool
-			if j, ok = skipValue(s, j, depth+1); !ok {
-				return j, false
-			}
-			j = SkipSpace(s, j)
-			if j < len(s) && s[j] == ']' {
-				return j + 1, true
-			}
-			if j >= len(s) || s[j] != ',' {
-				return j, false
-			}
-			j = SkipSpace(s, j+1)
-		}
+		return ScanArray(s, i, func(start int) (int, bool) { return skipValue(s, SkipSpace(s, start), depth+1) })
 	}
-	return ScanNumber(s, i)
+	return scanNumber(s, i)
+}
+
+// ScanObject validates the JSON object at s[i] (white space skipped),
+// the values by member: for each member it calls member with the name
+// (the text between its quotes, with escapes if escaped, with bytes
+// outside ASCII unless ascii) and the offset of the value, and member
+// returns the offset just past the value, having validated it, or false.
+// ScanObject returns the offset just past the object.
+func ScanObject(s string, i int, member func(name string, escaped, ascii bool, value int) (end int, ok bool)) (end int, ok bool) {
+	i = SkipSpace(s, i)
+	if i >= len(s) || s[i] != '{' {
+		return i, false
+	}
+	i = SkipSpace(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(s) || s[i] != '"' {
+			return i, false
+		}
+		end, escaped, ascii, ok := ScanString(s, i)
+		if !ok {
+			return end, false
+		}
+		name := s[i+1 : end-1]
+		if i = SkipSpace(s, end); i >= len(s) || s[i] != ':' {
+			return i, false
+		}
+		if i, ok = member(name, escaped, ascii, SkipSpace(s, i+1)); !ok {
+			return i, false
+		}
+		if i = SkipSpace(s, i); i < len(s) && s[i] == '}' {
+			return i + 1, true
+		}
+		if i >= len(s) || s[i] != ',' {
+			return i, false
+		}
+		i = SkipSpace(s, i+1)
+	}
+}
+
+// ScanArray validates the JSON array at s[i], which must be a '[', the
+// values by elem: for each element it calls elem with the offset just
+// past the '[' or ',' before it (white space may follow), and elem
+// returns the offset just past the element, having validated it, or
+// false. ScanArray returns the offset just past the array.
+func ScanArray(s string, i int, elem func(start int) (end int, ok bool)) (end int, ok bool) {
+	if j := SkipSpace(s, i+1); j < len(s) && s[j] == ']' {
+		return j + 1, true
+	}
+	start := i + 1
+	for {
+		if i, ok = elem(start); !ok {
+			return i, false
+		}
+		if i = SkipSpace(s, i); i < len(s) && s[i] == ']' {
+			return i + 1, true
+		}
+		if i >= len(s) || s[i] != ',' {
+			return i, false
+		}
+		start = i + 1
+	}
 }
